@@ -1,0 +1,237 @@
+"""Evaluate the beat trackers on real songs: backing-only audio (and full mixes) rendered from multi-track MIDI.
+
+Ground truth comes exactly from the MIDI tempo map (``drum_accomp.midi.midi_beats``). Each song is cut to its
+first ``--seconds``; the reference is cut to the same span. Scoring is mir_eval's beat F-measure (70 ms window)
+for beats and for downbeats, on an evaluation window that is the same for reference and estimate:
+
+- ``mir_eval.beat.trim_beats`` drops everything before 5 s (mir_eval's own convention), on both sides;
+- beats before the part's first note (minus 70 ms) are dropped too, on both sides: karaoke files often open
+  with seconds of silence whose "beats" no tracker can hear.
+
+Also reported: meter accuracy (estimated beats per bar == the reference's, counted in MIDI beats), the median
+signed offset of estimated beats against their nearest reference beat (positive = late; matches within a quarter
+of a beat), and seconds of compute per minute of audio.
+
+Songs are the sorted ``*.mid`` files under ``--data`` (recursively), every k-th one (k = total // limit) from
+``--start``, so every sub-collection is represented; a different ``--start`` gives a disjoint subset (used to tune
+``--librosa-offset`` on songs that are not reported).
+
+    python scripts/evaluate_beat_trackers.py --limit 40 --seconds 60 --backends madmom librosa --mix
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import pretty_midi
+from tqdm import tqdm
+
+from drum_accomp.audio import SAMPLING_RATE
+from drum_accomp.beats import BeatTrackingResult, available_beat_trackers, get_beat_tracker
+from drum_accomp.midi import load_midi, midi_beats, split_backing_and_drums
+from drum_accomp.render import render_backing_and_drums
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MATCH_WINDOW = 0.07
+"""mir_eval's F-measure window (s), also the slack before the first note in the evaluation window."""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data" / "multitrack",
+                        help="folder searched recursively for *.mid multi-track songs")
+    parser.add_argument("--seconds", type=float, default=60.0, help="seconds evaluated from the start of each song")
+    parser.add_argument("--limit", type=int, default=40, help="number of songs (every k-th of the sorted list)")
+    parser.add_argument("--start", type=int, default=0,
+                        help="index of the first selected song (0 <= start < k); another value gives disjoint songs")
+    parser.add_argument("--backends", nargs="+", default=["madmom", "librosa"], choices=available_beat_trackers())
+    parser.add_argument("--mix", action="store_true", help="also evaluate full mixes (backing + drums)")
+    parser.add_argument("--librosa-offset", type=float, default=None,
+                        help="seconds added to librosa's beats (default: the tracker's LIBROSA_DEFAULT_OFFSET)")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "outputs" / "beat_eval.json")
+    return parser.parse_args()
+
+
+def select_songs(data: Path, limit: int, start: int) -> tuple[list[Path], int]:
+    """Every k-th of the sorted ``*.mid`` files, from ``start``; also returns how many files there are."""
+    if not data.is_dir():
+        raise FileNotFoundError(f"MIDI folder not found: {str(data)!r}; pass --data FOLDER")
+    files = sorted(data.rglob("*.mid"), key=lambda path: path.relative_to(data).as_posix())
+    if not files:
+        raise FileNotFoundError(f"no *.mid files under {str(data)!r}; pass --data FOLDER")
+    if limit < 1:
+        raise ValueError(f"--limit must be >= 1, got {limit}")
+    step = max(1, len(files) // limit)
+    if not 0 <= start < step:
+        raise ValueError(f"--start must be in [0, {step}) for {len(files)} files and --limit {limit}, got {start}")
+    return files[start::step][:limit], len(files)
+
+
+def truncate_midi(midi: pretty_midi.PrettyMIDI, end: float) -> pretty_midi.PrettyMIDI:
+    """A copy holding only what sounds before ``end`` (s), tempo map kept: FluidSynth renders whole files, and
+    songs run for minutes while only their first ``--seconds`` are scored."""
+    midi = copy.deepcopy(midi)
+    for instrument in midi.instruments:
+        instrument.notes = [note for note in instrument.notes if note.start < end]
+        for note in instrument.notes:
+            note.end = min(note.end, end)
+        instrument.control_changes = [change for change in instrument.control_changes if change.time < end]
+        instrument.pitch_bends = [bend for bend in instrument.pitch_bends if bend.time < end]
+    return midi
+
+
+def evaluation_window(times: np.ndarray, first_note: float, end: float) -> np.ndarray:
+    """The times scored: mir_eval's 5 s trim, then nothing before the first note (minus the window) or after ``end``."""
+    times = mir_eval.beat.trim_beats(np.asarray(times, dtype=np.float64))
+    return times[(times >= first_note - MATCH_WINDOW) & (times < end)]
+
+
+def median_offset(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Median signed error (s, positive = late) of estimated beats within a quarter beat of a reference beat."""
+    if len(reference) < 2 or len(estimate) == 0:
+        return float("nan")
+    nearest = np.abs(estimate[:, None] - reference[None, :]).argmin(axis=1)
+    errors = estimate - reference[nearest]
+    errors = errors[np.abs(errors) < 0.25 * np.median(np.diff(reference))]
+    return float(np.median(errors)) if errors.size else float("nan")
+
+
+def reference_beats_per_bar(beats: np.ndarray, downbeats: np.ndarray) -> int:
+    """Median number of reference beats per bar (MIDI beats, as pretty_midi counts them)."""
+    indices = np.searchsorted(beats, downbeats)
+    return int(round(np.median(np.diff(indices)))) if len(indices) > 1 else 0
+
+
+def score(result: BeatTrackingResult, beats: np.ndarray, downbeats: np.ndarray, first_note: float, end: float,
+          beats_per_bar: int) -> dict:
+    estimated_beats = evaluation_window(result.beats, first_note, end)
+    estimated_downbeats = evaluation_window(result.downbeats, first_note, end)
+    return {
+        "beat_f": float(mir_eval.beat.f_measure(beats, estimated_beats)),
+        "downbeat_f": float(mir_eval.beat.f_measure(downbeats, estimated_downbeats)),
+        "beats_per_bar": result.beats_per_bar,
+        "meter_correct": bool(result.beats_per_bar == beats_per_bar),
+        "offset": median_offset(beats, estimated_beats),
+    }
+
+
+def summarize(songs: list[dict], conditions: list[str], backends: list[str]) -> list[dict]:
+    rows = []
+    for condition in conditions:
+        for backend in backends:
+            runs = [song["results"][condition][backend] for song in songs]
+            if not runs:
+                continue
+            beat_f = np.array([run["beat_f"] for run in runs])
+            downbeat_f = np.array([run["downbeat_f"] for run in runs])
+            audio_minutes = sum(song["seconds"] for song in songs) / 60.0
+            rows.append({
+                "audio": condition, "backend": backend, "songs": len(runs),
+                "beat_f_mean": float(beat_f.mean()), "beat_f_median": float(np.median(beat_f)),
+                "downbeat_f_mean": float(downbeat_f.mean()), "downbeat_f_median": float(np.median(downbeat_f)),
+                "meter_accuracy": float(np.mean([run["meter_correct"] for run in runs])),
+                "offset_ms_median": float(np.nanmedian([run["offset"] for run in runs]) * 1000),
+                "seconds_per_audio_minute": sum(run["compute_seconds"] for run in runs) / audio_minutes,
+            })
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    header = (f"{'audio':<8} {'backend':<8} {'songs':>5} {'beat F mean':>11} {'median':>7} {'downbeat F mean':>15} "
+              f"{'median':>7} {'meter acc':>9} {'offset ms':>9} {'s/audio min':>11}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row['audio']:<8} {row['backend']:<8} {row['songs']:>5} {row['beat_f_mean']:>11.3f} "
+            f"{row['beat_f_median']:>7.3f} {row['downbeat_f_mean']:>15.3f} {row['downbeat_f_median']:>7.3f} "
+            f"{row['meter_accuracy']:>9.2f} {row['offset_ms_median']:>+9.1f} {row['seconds_per_audio_minute']:>11.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = parse_args()
+    # pretty_midi warns about tempo events on non-zero tracks in many real files; the beats it derives are fine.
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="pretty_midi")
+    files, total_files = select_songs(args.data, args.limit, args.start)
+    conditions = ["backing"] + (["mix"] if args.mix else [])
+
+    trackers = {}
+    for backend in args.backends:
+        kwargs = {"offset": args.librosa_offset} if backend == "librosa" and args.librosa_offset is not None else {}
+        trackers[backend] = get_beat_tracker(backend, **kwargs)
+        # Warm-up outside the timing: numba compiles librosa's kernels on first use, madmom loads its networks.
+        trackers[backend](np.random.default_rng(0).normal(0, 0.1, 4 * SAMPLING_RATE).astype(np.float32),
+                          SAMPLING_RATE)
+
+    songs, skipped, skipped_files = [], Counter(), []
+    for path in tqdm(files, desc="songs", unit="song"):
+        name = path.relative_to(args.data).as_posix()
+        try:
+            midi = truncate_midi(load_midi(path), args.seconds)
+            backing_midi, _ = split_backing_and_drums(midi)
+            backing, drums = render_backing_and_drums(midi, sampling_rate=SAMPLING_RATE)
+        except (ValueError, RuntimeError) as error:  # unreadable MIDI, no drum / no backing part, FluidSynth error
+            reason = str(error).split(";")[0]
+            if "cannot read" in reason:
+                reason = "cannot read as MIDI"
+            skipped[reason] += 1
+            skipped_files.append({"file": name, "reason": str(error)})
+            continue
+
+        num_samples = min(len(backing), int(round(args.seconds * SAMPLING_RATE)))
+        end = num_samples / SAMPLING_RATE
+        audio = {"backing": backing[:num_samples], "mix": 0.5 * (backing[:num_samples] + drums[:num_samples])}
+        first_note = {
+            "backing": min(note.start for instrument in backing_midi.instruments for note in instrument.notes),
+            "mix": min(note.start for instrument in midi.instruments for note in instrument.notes),
+        }
+        all_beats, all_downbeats = midi_beats(midi)
+        references = {condition: (evaluation_window(all_beats, first_note[condition], end),
+                                  evaluation_window(all_downbeats, first_note[condition], end))
+                      for condition in conditions}
+        if any(len(beats) < 2 or len(downbeats) < 1 for beats, downbeats in references.values()):
+            reason = "fewer than 2 reference beats or no downbeat in the evaluation window"
+            skipped[reason] += 1
+            skipped_files.append({"file": name, "reason": reason})
+            continue
+
+        meter = reference_beats_per_bar(all_beats[all_beats < end], all_downbeats[all_downbeats < end])
+        song = {"file": name, "seconds": end, "reference_beats_per_bar": meter, "results": {}}
+        for condition, (beats, downbeats) in references.items():
+            song["results"][condition] = {}
+            for backend, tracker in trackers.items():
+                started = time.perf_counter()
+                result = tracker(audio[condition], SAMPLING_RATE)
+                compute_seconds = time.perf_counter() - started
+                song["results"][condition][backend] = {
+                    **score(result, beats, downbeats, first_note[condition], end, meter),
+                    "compute_seconds": compute_seconds,
+                }
+        songs.append(song)
+
+    rows = summarize(songs, conditions, args.backends)
+    print(f"\n{len(songs)} of {len(files)} selected songs evaluated ({total_files} files under {args.data}); "
+          f"first {args.seconds:g} s of each, beats from 5 s (mir_eval.beat.trim_beats) and from the first note")
+    if skipped:
+        print("skipped: " + "; ".join(f"{count} x {reason}" for reason, count in skipped.items()))
+    print(format_table(rows))
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    config = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    report = {"config": config, "total_files": total_files, "selected_files": len(files), "summary": rows,
+              "skipped": dict(skipped), "skipped_files": skipped_files, "songs": songs}
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""drum_accomp: drums for a backing track, as audio and drum MIDI, in the Hugging Face style."""
+
+__version__ = "0.1.0"
+
+__all__ = []
+
+# --- feature extractor registration ---
+# AutoFeatureExtractor.from_pretrained finds a class by the `feature_extractor_type` name saved in
+# preprocessor_config.json, searching the classes registered in FEATURE_EXTRACTOR_MAPPING. `register` wants a key;
+# this extractor belongs to no single model config, and transformers 5.23 accepts a plain string key for that.
+from transformers import AutoFeatureExtractor
+
+from .feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+
+AutoFeatureExtractor.register("beat_aligned_mel", BeatAlignedMelFeatureExtractor, exist_ok=True)
+__all__ += ["BeatAlignedMelFeatureExtractor"]
+# --- end feature extractor registration ---
+
+# --- tokenizer / processor registration ---
+# AutoTokenizer / AutoProcessor find a custom class by the name saved in tokenizer_config.json ("tokenizer_class")
+# or processor_config.json ("processor_class"), among registered classes. `register` wants a key: these classes
+# belong to no single model config, and transformers 5.23 takes a plain string key (as for the feature extractor).
+from transformers import AutoProcessor, AutoTokenizer
+
+from .processing_drum_accomp import DrumAccompanimentProcessor
+from .tokenization_drum import DrumDecodeOutput, DrumTokenizer
+
+AutoTokenizer.register("drum_tokenizer", tokenizer_class=DrumTokenizer, exist_ok=True)
+AutoProcessor.register("drum_accompaniment", DrumAccompanimentProcessor, exist_ok=True)
+__all__ += ["DrumTokenizer", "DrumDecodeOutput", "DrumAccompanimentProcessor"]
+# --- end tokenizer / processor registration ---
