@@ -299,3 +299,10 @@ def test_beat_interpolation_extrapolates_past_both_ends_and_inverts():
     positions = times_to_beats(times, beat_times)
     np.testing.assert_allclose(positions, [-2.0, -0.5, 0.5, 2.5, 3.0, 5.0])
     np.testing.assert_allclose(beats_to_times(positions, beat_times), times)
+
+
+def test_a_vocab_file_that_disagrees_with_the_config_is_refused(tmp_path):
+    DrumTokenizer().save_pretrained(tmp_path)
+    (tmp_path / "vocab.json").write_text('{"<pad>": 0}', encoding="utf-8")
+    with pytest.raises(ValueError, match="does not match the vocabulary built from the tokenizer config"):
+        DrumTokenizer.from_pretrained(tmp_path)

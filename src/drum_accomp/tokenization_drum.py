@@ -256,8 +256,8 @@ class DrumTokenizer(PreTrainedTokenizer):
 
     @property
     def field_ranges(self) -> dict[str, range]:
-        """Flat id range of each field's value tokens; with the defaults
-        ``{"dt": range(25, 218), "instrument": range(218, 228), "velocity": range(228, 260)}``."""
+        """Flat id range of each field's value tokens: ``{"dt": range(S, S + max_dt + 1), "instrument": ...}`` with
+        ``S = num_special_tokens``; the instrument range holds the 9 classes then ``inst_shift``."""
         return {name: range(offset, offset + count)
                 for name, offset, count in zip(FIELD_NAMES, self.field_offsets, self.field_value_counts)}
 
