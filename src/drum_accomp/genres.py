@@ -25,13 +25,13 @@ GENRE_GROUPS: dict[str, str] = dict(_genre_file()["groups"])
 
 
 def top_level_style(style: str) -> str:
-    """``"funk/purdieshuffle"`` -> ``"funk"``; empty or unlisted styles -> ``"unknown"``."""
+    """``"funk/purdieshuffle"`` -> ``"funk"``; a group name stays itself; empty or unlisted -> ``"unknown"``."""
     top = (style or "").strip().lower().split("/")[0]
-    return top if top in STYLES else UNKNOWN_GENRE
+    return top if top in STYLES or top in GENRE_GROUPS.values() else UNKNOWN_GENRE
 
 
 def group_genre(style: str) -> str:
-    """Map a (sub)style to its balancing group, e.g. ``"highlife"`` -> ``"african"``."""
+    """Map a (sub)style to its balancing group, e.g. ``"highlife"`` -> ``"world"``; idempotent on groups."""
     top = top_level_style(style)
     return GENRE_GROUPS.get(top, top)
 

@@ -117,7 +117,9 @@ def jitter_velocity(
     return jittered
 
 
-def jitter_microtiming(midi: pretty_midi.PrettyMIDI, rng: np.random.Generator, std_seconds: float) -> pretty_midi.PrettyMIDI:
+def jitter_microtiming(
+    midi: pretty_midi.PrettyMIDI, rng: np.random.Generator, std_seconds: float,
+) -> pretty_midi.PrettyMIDI:
     """Shift each drum note by Gaussian noise of `std_seconds` (its end moves with it; backing stays).
 
     Shifts are clipped to 2 standard deviations and to half the gap to the previous and next hit of the same

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..genres import GENRE_GROUPS, UNKNOWN_GENRE, group_genre, top_level_style
+from ..genres import UNKNOWN_GENRE, group_genre, top_level_style
 
 BALANCING_MODES: tuple[str, ...] = ("resample", "weights")
 
@@ -39,7 +39,6 @@ DEFAULT_SPLIT_FRACTIONS: Mapping[str, float] = {"train": 0.8, "validation": 0.1,
 TRAIN_SPLIT = "train"
 
 # Names that are already balancing genres (group_genre maps them to unknown, as they are no GMD styles).
-_GROUP_NAMES: frozenset[str] = frozenset(GENRE_GROUPS.values()) | {UNKNOWN_GENRE}
 
 # Splits in the order tables list them and ``stratified_split`` serves them a first file; others follow.
 _SPLIT_ORDER: tuple[str, ...] = ("train", "validation", "test")
@@ -168,15 +167,8 @@ class BalancingResult:
 
 
 def balancing_genre(style: str, group_genres: bool = True) -> str:
-    """A raw style (`"funk/groove1"`) or an already grouped genre (`"world"`) -> its balancing genre.
-
-    Group names are kept as they are: `group_genre("world")` alone would give `unknown`, since group names are
-    not GMD styles, and labels must survive being passed through twice.
-    """
-    if group_genres:
-        name = (style or "").strip().lower()
-        return name if name in _GROUP_NAMES else group_genre(name)
-    return top_level_style(style)
+    """A raw style (`"funk/groove1"`) or an already grouped genre (`"world"`) -> its balancing genre."""
+    return group_genre(style) if group_genres else top_level_style(style)
 
 
 def rare_genres(
@@ -187,6 +179,7 @@ def rare_genres(
     A genre present only outside train has 0 train files and is therefore rare: a model cannot learn it.
     """
     _check_lengths(genres=genres, file_ids=file_ids, splits=splits)
+    splits = None if splits is None else list(splits)
     if splits is not None and TRAIN_SPLIT not in set(splits):
         raise ValueError(f"no example is in the {TRAIN_SPLIT!r} split (splits seen: {sorted(set(splits))}); "
                          "pass splits=None to count files over all splits")
@@ -341,8 +334,9 @@ def balance_indices(
     """Balance the genres of the train split by repeating rare examples and dropping dominant ones.
 
     Each genre's target comes from `genre_targets`. A genre below it repeats every example equally often
-    (the extra copies spread over files in proportion to their examples); a genre above it keeps the same
-    fraction of every file's examples. Repeats beyond the first occurrence are flagged as augmented copies.
+    (give or take one; the odd copies go to every file, then in proportion to their examples); a genre above
+    it keeps one example of every file when the target allows, then about the same fraction of each file.
+    Repeats beyond the first occurrence are flagged as augmented copies.
     Selections are seeded per genre (by `seed` and the genre name).
 
     Args:
@@ -369,14 +363,15 @@ def balance_indices(
     all_indices = np.arange(len(genres), dtype=np.int64)
 
     if not config.enabled or config.mode == "weights":
-        weights = sampling_weights(genres, config) if config.enabled and config.mode == "weights" else None
-        selected_weights = np.ones(len(genres)) if weights is None else weights
-        stats = {
-            genre: _genre_stats(genre, file_codes[genres == genre], occurrences=np.ones((genres == genre).sum(), int),
-                                examples_after=float(selected_weights[genres == genre].sum()))
-            for genre in sorted(set(genres))
-        }
-        return BalancingResult(all_indices, np.zeros(len(genres), np.int64), weights, stats)
+        # Nothing selected or dropped: every example once, weighted in "weights" mode.
+        weights = sampling_weights(genres, config) if config.enabled else None
+        expected = np.ones(len(genres)) if weights is None else weights
+        stats = {}
+        for genre in sorted(set(genres)):
+            members = genres == genre
+            stats[genre] = _genre_stats(genre, file_codes[members], np.ones(members.sum(), dtype=np.int64),
+                                        examples_after=float(expected[members].sum()))
+        return BalancingResult(all_indices, np.zeros(len(genres), dtype=np.int64), weights, stats)
 
     counts = {genre: int((genres == genre).sum()) for genre in sorted(set(genres))}
     targets = genre_targets(counts, config)
@@ -405,7 +400,9 @@ def balance_splits(
     validation/test example once with copy 0 (weight 1), so no copy ever reaches an evaluation split.
     """
     _check_lengths(genres=genres, file_ids=file_ids, splits=splits)
-    splits = np.asarray(splits, dtype=object)
+    # Plain lists: a pandas Series would index by label below, not by position.
+    genres, file_ids = list(genres), list(file_ids)
+    splits = np.asarray(list(splits), dtype=object)
     train = np.flatnonzero(splits == TRAIN_SPLIT)
     others = np.flatnonzero(splits != TRAIN_SPLIT)
     result = balance_indices([genres[i] for i in train], [file_ids[i] for i in train], config, seed=seed)

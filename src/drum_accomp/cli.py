@@ -1,0 +1,270 @@
+"""``drum-accomp``: the command line. Each subcommand is a thin wrapper over the package's functions.
+
+    drum-accomp demo                       # the main job on the bundled example (see README)
+    drum-accomp render SONG.mid -o out.wav --part backing
+    drum-accomp beats backing.wav --backend madmom
+    drum-accomp features backing.wav -o features.npz
+    drum-accomp tokenize groove.mid --style funk -o tokens.json
+    drum-accomp detokenize tokens.json --bpm 100 -o groove.mid
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "slakh_Track00001"
+
+
+def _add_render(subparsers) -> None:
+    parser = subparsers.add_parser("render", help="render MIDI to a wav with FluidSynth")
+    parser.add_argument("midi")
+    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("--part", choices=["all", "backing", "drums"], default="all")
+    parser.add_argument("--sampling-rate", type=int, default=16000)
+    parser.add_argument("--soundfont", default=None, help="SoundFont path or name (default FluidR3_GM)")
+    parser.add_argument("--drum-kit", default=None, help="GM kit name (standard, room, power, electronic, tr808, "
+                        "jazz, brush, orchestra) or program number")
+    parser.set_defaults(func=_render)
+
+
+def _render(args) -> None:
+    from .audio import save_audio
+    from .midi import load_midi, split_backing_and_drums
+    from .render import render_midi
+
+    midi = load_midi(args.midi)
+    if args.part != "all":
+        midi = split_backing_and_drums(midi)[0 if args.part == "backing" else 1]
+    kit = int(args.drum_kit) if args.drum_kit and args.drum_kit.isdigit() else args.drum_kit
+    audio = render_midi(midi, args.sampling_rate, soundfont=args.soundfont, drum_kit=kit)
+    save_audio(args.output, audio, args.sampling_rate)
+    print(f"wrote {args.output}: {len(audio) / args.sampling_rate:.1f} s at {args.sampling_rate} Hz")
+
+
+def _add_beats(subparsers) -> None:
+    parser = subparsers.add_parser("beats", help="track beats and downbeats of an audio file")
+    parser.add_argument("audio")
+    parser.add_argument("--backend", default="madmom", help="madmom (accurate, non-commercial models) or librosa")
+    parser.add_argument("-o", "--output", default=None, help="write the beats as JSON here")
+    parser.set_defaults(func=_beats)
+
+
+def _beats(args) -> None:
+    from .audio import SAMPLING_RATE, load_audio
+    from .beats import track_beats
+
+    audio = load_audio(args.audio)
+    result = track_beats(audio, SAMPLING_RATE, backend=args.backend)
+    print(f"{len(result.beats)} beats, {len(result.downbeats)} downbeats, {result.beats_per_bar} beats/bar, "
+          f"{result.bpm:.1f} BPM ({result.backend})")
+    if args.output:
+        _write_json(args.output, result.to_dict())
+
+
+def _add_features(subparsers) -> None:
+    parser = subparsers.add_parser("features", help="beat-aligned log-mel features of an audio file (.npz)")
+    parser.add_argument("audio")
+    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("--beat-backend", default="madmom")
+    parser.set_defaults(func=_features)
+
+
+def _features(args) -> None:
+    from .audio import SAMPLING_RATE, load_audio
+    from .beats import track_beats
+    from .feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+
+    audio = load_audio(args.audio)
+    beats = track_beats(audio, SAMPLING_RATE, backend=args.beat_backend)
+    features = BeatAlignedMelFeatureExtractor()(audio, sampling_rate=SAMPLING_RATE, beat_times=beats.beats,
+                                                downbeat_times=beats.downbeats, return_tensors="np")
+    np.savez_compressed(args.output, **{key: value[0] for key, value in features.items()})
+    print(f"wrote {args.output}: mel_features {features['mel_features'][0].shape}")
+
+
+def _add_tokenize(subparsers) -> None:
+    parser = subparsers.add_parser("tokenize", help="drum MIDI -> compound-word token ids (JSON)")
+    parser.add_argument("midi")
+    parser.add_argument("--style", default="unknown")
+    parser.add_argument("-o", "--output", required=True)
+    parser.set_defaults(func=_tokenize)
+
+    parser = subparsers.add_parser("detokenize", help="token ids (JSON from `tokenize`) -> drum MIDI")
+    parser.add_argument("tokens")
+    parser.add_argument("--bpm", type=float, default=None, help="tempo to place the beats at (default: saved bpm)")
+    parser.add_argument("-o", "--output", required=True)
+    parser.set_defaults(func=_detokenize)
+
+
+def _tokenize(args) -> None:
+    from .midi import load_midi
+    from .tokenization_drum import DrumTokenizer
+
+    midi = load_midi(args.midi)
+    ids = DrumTokenizer().encode_midi(midi, style=args.style)
+    bpm = float(midi.get_tempo_changes()[1][0]) if len(midi.get_tempo_changes()[1]) else 120.0
+    _write_json(args.output, {"ids": ids, "bpm": bpm, "style": args.style})
+    print(f"wrote {args.output}: {len(ids)} tokens")
+
+
+def _detokenize(args) -> None:
+    from .tokenization_drum import DrumTokenizer
+
+    with open(args.tokens, encoding="utf-8") as handle:
+        saved = json.load(handle)
+    decoded = DrumTokenizer().decode_tokens(saved["ids"], bpm=args.bpm or saved.get("bpm", 120.0))
+    decoded.midi.write(args.output)
+    print(f"wrote {args.output}: {decoded.num_hits} hits ({decoded.num_invalid_words} invalid words skipped)")
+
+
+def _add_demo(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="the foundation end to end on the bundled example")
+    parser.add_argument("--audio", default=str(EXAMPLE_DIR / "backing_30s.flac"), help="backing track")
+    parser.add_argument("--drums-midi", default=str(EXAMPLE_DIR / "drums_30s.mid"),
+                        help="a drum part to tokenize and re-render over the backing")
+    parser.add_argument("--reference-midi", default=str(EXAMPLE_DIR / "all_src.mid"),
+                        help="MIDI whose beats are the ground truth for the tracked beats ('' to skip)")
+    parser.add_argument("--beat-backend", default="madmom")
+    parser.add_argument("--style", default="rock")
+    parser.add_argument("--output-dir", default="outputs/demo")
+    parser.set_defaults(func=_demo)
+
+
+def _demo(args) -> None:
+    """Backing audio -> beats -> beat-aligned mels; drum MIDI -> tokens -> MIDI -> audio -> mix. Writes files."""
+    import mir_eval
+
+    from .audio import SAMPLING_RATE, load_audio, save_audio
+    from .beats import track_beats
+    from .midi import load_midi, midi_beats
+    from .render import fit_length, render_midi
+
+    output_dir = Path(args.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    processor = _default_processor()
+    timings = {}
+
+    # 1. Load the backing track: mono float32 at 16 kHz.
+    start = time.perf_counter()
+    backing = load_audio(args.audio)
+    timings["load"] = time.perf_counter() - start
+    duration = len(backing) / SAMPLING_RATE
+
+    # 2. Beats and downbeats.
+    start = time.perf_counter()
+    beats = track_beats(backing, SAMPLING_RATE, backend=args.beat_backend)
+    timings["beats"] = time.perf_counter() - start
+    report = {"audio": args.audio, "duration_s": duration, "beat_backend": beats.backend, "bpm": beats.bpm,
+              "beats_per_bar": beats.beats_per_bar, "num_beats": len(beats.beats)}
+    if args.reference_midi:
+        true_beats, true_downbeats = midi_beats(load_midi(args.reference_midi))
+        keep = lambda times: times[times < duration]  # noqa: E731
+        report["beat_f_measure"] = float(mir_eval.beat.f_measure(keep(true_beats), beats.beats))
+        report["downbeat_f_measure"] = float(mir_eval.beat.f_measure(keep(true_downbeats), beats.downbeats))
+
+    # 3. Beat-aligned mel features.
+    start = time.perf_counter()
+    features = processor(audio=backing, sampling_rate=SAMPLING_RATE, beat_times=beats.beats,
+                         downbeat_times=beats.downbeats, return_tensors="np")
+    timings["features"] = time.perf_counter() - start
+    report["mel_features_shape"] = list(features["mel_features"].shape)
+    np.savez_compressed(output_dir / "features.npz", **{key: value[0] for key, value in features.items()})
+    _plot_features(features, beats, output_dir / "features.png")
+
+    # 4. Drum MIDI -> compound-word tokens -> MIDI (on the tracked tempo) -> audio, mixed over the backing.
+    start = time.perf_counter()
+    ids = processor.tokenizer.encode_midi(args.drums_midi, style=args.style)
+    decoded = processor.tokenizer.decode_tokens(ids, bpm=_midi_bpm(args.drums_midi))
+    drums = fit_length(render_midi(decoded.midi, SAMPLING_RATE), len(backing))
+    timings["tokens_and_render"] = time.perf_counter() - start
+    decoded.midi.write(str(output_dir / "drums.mid"))
+    save_audio(output_dir / "drums.wav", drums, SAMPLING_RATE)
+    save_audio(output_dir / "mix.wav", 0.6 * backing + 0.4 * drums, SAMPLING_RATE)
+    _write_json(output_dir / "beats.json", beats.to_dict())
+    report.update({"num_tokens": len(ids), "num_hits": decoded.num_hits, "invalid_words": decoded.num_invalid_words,
+                   "seconds": timings})
+    _write_json(output_dir / "report.json", report)
+
+    print(f"backing: {args.audio} ({duration:.1f} s)")
+    print(f"beats ({beats.backend}): {len(beats.beats)} beats, {len(beats.downbeats)} downbeats, "
+          f"{beats.bpm:.1f} BPM, {beats.beats_per_bar}/bar", end="")
+    if "beat_f_measure" in report:
+        print(f"; F vs MIDI: beat {report['beat_f_measure']:.3f}, downbeat {report['downbeat_f_measure']:.3f}", end="")
+    print(f"\nfeatures: mel {tuple(features['mel_features'].shape)}, beat positions "
+          f"{tuple(features['beat_positions'].shape)}")
+    print(f"drum tokens: {len(ids)} ids -> {decoded.num_hits} hits, {decoded.num_invalid_words} invalid words")
+    print("seconds: " + ", ".join(f"{name} {value:.2f}" for name, value in timings.items()))
+    print(f"wrote {output_dir}/: mix.wav drums.wav drums.mid beats.json features.npz features.png report.json")
+
+
+def _default_processor():
+    from .feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+    from .processing_drum_accomp import DrumAccompanimentProcessor
+    from .tokenization_drum import DrumTokenizer
+
+    return DrumAccompanimentProcessor(feature_extractor=BeatAlignedMelFeatureExtractor(), tokenizer=DrumTokenizer())
+
+
+def _midi_bpm(path) -> float:
+    from .midi import load_midi
+
+    tempi = load_midi(path).get_tempo_changes()[1]
+    return float(tempi[0]) if len(tempi) else 120.0
+
+
+def _plot_features(features, beats, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mel = features["mel_features"][0]
+    frame_rate = 100.0
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(12, 5), sharex=True, height_ratios=[3, 1])
+    top.imshow(mel.T, origin="lower", aspect="auto", extent=[0, len(mel) / frame_rate, 0, mel.shape[1]])
+    top.vlines(beats.downbeats, 0, mel.shape[1], colors="white", linewidth=0.8)
+    top.set_ylabel("mel band")
+    top.set_title("backing log-mel with tracked downbeats")
+    bottom.plot(np.arange(len(mel)) / frame_rate, features["beat_positions"][0], linewidth=0.8)
+    bottom.set_ylabel("beat position")
+    bottom.set_xlabel("seconds")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _write_json(path, payload) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(path.suffix + ".tmp")
+    temp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="drum-accomp", description="Drums for a backing track, as audio and MIDI.")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_demo, _add_render, _add_beats, _add_features, _add_tokenize):
+        add(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"drum-accomp {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
