@@ -306,3 +306,25 @@ def test_a_vocab_file_that_disagrees_with_the_config_is_refused(tmp_path):
     (tmp_path / "vocab.json").write_text('{"<pad>": 0}', encoding="utf-8")
     with pytest.raises(ValueError, match="does not match the vocabulary built from the tokenizer config"):
         DrumTokenizer.from_pretrained(tmp_path)
+
+
+def test_window_encoding_counts_time_from_the_window_start_and_keeps_only_its_hits(groove_midi_path):
+    from drum_accomp.midi import drum_hits, load_midi
+
+    tokenizer = DrumTokenizer()
+    midi = load_midi(groove_midi_path)  # 80 BPM: one bar is 3 s
+    bar = 3.0
+    ids = tokenizer.encode_midi(midi, style="funk", start_time=2 * bar, end_time=4 * bar)
+    decoded = tokenizer.decode_tokens(ids, bpm=80.0)
+    window = drum_hits(midi).window(2 * bar, 4 * bar)
+    assert decoded.num_hits == len(window) > 0
+    np.testing.assert_allclose(np.sort(decoded.hits.times), np.sort(window.times), atol=0.005)
+
+
+def test_encode_hits_on_a_given_beat_grid_matches_encode_midi(groove_midi_path):
+    from drum_accomp.midi import drum_hits, load_midi
+
+    tokenizer = DrumTokenizer()
+    midi = load_midi(groove_midi_path)
+    assert tokenizer.encode_hits(drum_hits(midi), midi.get_beats(), style="funk") == \
+        tokenizer.encode_midi(midi, style="funk")

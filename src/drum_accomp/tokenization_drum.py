@@ -368,21 +368,68 @@ class DrumTokenizer(PreTrainedTokenizer):
         midi: "str | os.PathLike | pretty_midi.PrettyMIDI",
         style: str | None = "unknown",
         add_special_tokens: bool = True,
+        start_time: float | None = None,
+        end_time: float | None = None,
     ) -> list[int]:
         """Drum MIDI -> ``<bos> <STYLE=style> words... <eos>`` (words only when ``add_special_tokens`` is False).
 
         Args:
             midi: path or loaded ``PrettyMIDI`` with a drum track (channel 10).
             style: GMD style or subgenre (``"funk/purdieshuffle"`` -> ``<STYLE=funk>``); ``None`` -> unknown.
+            start_time, end_time: encode only hits with ``start_time <= time < end_time`` (seconds), with time
+                counted from ``start_time`` (a training window; start it on a bar line to keep beat positions).
         Raises:
             ValueError: when the file has no drum notes, or the style is unknown.
         """
         style_name = self._resolve_style(style)
         midi = as_midi(midi)
         hits, ticks = self.quantized_hits(midi)
-        classes, velocity_bins = hits.classes, self.velocity_to_bin(hits.velocities)
         bar_ticks = self.midi_ticks(midi, midi.get_downbeats()) if self.add_bar_tokens else np.zeros(0, np.int64)
+        if start_time is not None or end_time is not None:
+            start = 0.0 if start_time is None else float(start_time)
+            end = np.inf if end_time is None else float(end_time)
+            keep = (hits.times >= start) & (hits.times < end)
+            origin = int(self.midi_ticks(midi, np.array([start]))[0])
+            hits = DrumHits(hits.times[keep], hits.classes[keep], hits.velocities[keep])
+            ticks = np.maximum(ticks[keep] - origin, 0)
+            end_tick = np.inf if end_time is None else self.midi_ticks(midi, np.array([end]))[0] - origin
+            bar_ticks = bar_ticks - origin
+            bar_ticks = bar_ticks[(bar_ticks >= 0) & (bar_ticks < end_tick)]
+        return self._encode_ticks(ticks, hits.classes, hits.velocities, bar_ticks, style_name, add_special_tokens)
 
+    def encode_hits(
+        self,
+        hits: DrumHits,
+        beat_times: np.ndarray,
+        style: str | None = "unknown",
+        add_special_tokens: bool = True,
+        downbeat_times: np.ndarray | None = None,
+    ) -> list[int]:
+        """Drum hits on a given beat grid (e.g. tracked beats of a stem folder) -> ids, as :meth:`encode_midi`.
+
+        Args:
+            hits: drum onsets (seconds); time is counted from ``beat_times[0]``, so start the grid on a bar line.
+            beat_times: ``(num_beats,)`` increasing beat times in seconds (extrapolated past both ends).
+            downbeat_times: bar starts for ``<bar>`` markers (used only with ``add_bar_tokens``).
+        """
+        style_name = self._resolve_style(style)
+        grid = _beat_grid(beat_times, 0.5)
+        to_ticks = lambda times: np.rint(times_to_beats(times, grid) * self.ticks_per_beat).astype(np.int64)  # noqa: E731
+        ticks = np.maximum(to_ticks(hits.times), 0)
+        order = np.argsort(ticks * (NUM_DRUM_CLASSES + 1) + hits.classes, kind="stable")
+        bar_ticks = np.zeros(0, np.int64)
+        if self.add_bar_tokens and downbeat_times is not None:
+            bar_ticks = to_ticks(np.asarray(downbeat_times, dtype=np.float64))
+            bar_ticks = bar_ticks[bar_ticks >= 0]
+        return self._encode_ticks(ticks[order], hits.classes[order], hits.velocities[order], bar_ticks, style_name,
+                                  add_special_tokens)
+
+    def _encode_ticks(
+        self, ticks: np.ndarray, classes: np.ndarray, velocities: np.ndarray, bar_ticks: np.ndarray, style_name: str,
+        add_special_tokens: bool,
+    ) -> list[int]:
+        """Hits in word order (``ticks`` non-decreasing) -> flat ids, with shift words for gaps over ``max_dt``."""
+        velocity_bins = self.velocity_to_bin(velocities)
         dt_offset, instrument_offset, velocity_offset = self.field_offsets
         shift_word = [dt_offset + self.max_dt, instrument_offset + self.shift_instrument, velocity_offset]
         ids = [self.bos_token_id, self._style_ids[style_name]] if add_special_tokens else []
