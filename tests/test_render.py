@@ -34,3 +34,12 @@ def test_missing_fluidsynth_binary_says_how_to_install(groove_midi_path, monkeyp
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="apt-get install fluidsynth"):
         render.render_midi(groove_midi_path)
+
+
+@pytest.mark.parametrize("name", sorted(render.SOUNDFONTS))
+def test_every_named_soundfont_renders_drums_that_differ_from_fluidr3(groove_midi_path, name):
+    audio = render.render_midi(groove_midi_path, duration=4.0, soundfont=name)
+    assert audio.shape == (64000,) and np.isclose(np.abs(audio).max(), render.TARGET_PEAK)
+    if name != "fluidr3_gm":
+        assert np.abs(audio - render.render_midi(groove_midi_path, duration=4.0)).mean() > 0.005
+    assert render.HELD_OUT_SOUNDFONT not in render.TRAINING_SOUNDFONTS

@@ -21,6 +21,18 @@ from .midi import as_midi, set_drum_kit, split_backing_and_drums
 SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/sounds/sf3"), Path("/usr/share/soundfonts"))
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 INSTALL_HINT = "install them with: apt-get install fluidsynth fluid-soundfont-gm"
+
+SOUNDFONTS: dict[str, Path] = {
+    "fluidr3_gm": DEFAULT_SOUNDFONT,                                           # fluid-soundfont-gm
+    "timgm6mb": Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),                    # timgm6mb-soundfont
+    "musescore_lite": Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"),  # musescore-general-soundfont-small
+}
+"""Full General MIDI SoundFonts from Debian packages, by short name. (fluid-soundfont-gs is only a GS supplement.)"""
+TRAINING_SOUNDFONTS: tuple[str, ...] = ("fluidr3_gm", "timgm6mb")
+HELD_OUT_SOUNDFONT = "musescore_lite"
+"""Never used to render training data: songs rendered with it measure generalization to an unseen synthesizer."""
+SOUNDFONT_PACKAGES = {"fluidr3_gm": "fluid-soundfont-gm", "timgm6mb": "timgm6mb-soundfont",
+                      "musescore_lite": "musescore-general-soundfont-small"}
 TARGET_PEAK = 0.9
 """Peak amplitude renders are normalized to (headroom for mixing)."""
 
@@ -33,9 +45,15 @@ def fluidsynth_binary() -> str:
 
 
 def find_soundfont(soundfont: "str | os.PathLike | None" = None) -> Path:
-    """Resolve a SoundFont: a path, a file name in the system SoundFont folders, or ``None`` for FluidR3_GM."""
+    """Resolve a SoundFont: a short name (``SOUNDFONTS``), a path, a file name in the system SoundFont folders, or
+    ``None`` for FluidR3_GM."""
     if soundfont is None:
         candidate = DEFAULT_SOUNDFONT
+    elif str(soundfont) in SOUNDFONTS:
+        candidate = SOUNDFONTS[str(soundfont)]
+        if not candidate.is_file():
+            raise FileNotFoundError(f"SoundFont {soundfont!r} not found at {str(candidate)!r}; install it with: "
+                                    f"apt-get install fluidsynth {SOUNDFONT_PACKAGES[str(soundfont)]}")
     else:
         candidate = Path(soundfont)
         if not candidate.is_file():
