@@ -80,7 +80,9 @@ def truncate_midi(midi: pretty_midi.PrettyMIDI, end: float) -> pretty_midi.Prett
     songs run for minutes while only their first ``--seconds`` are scored."""
     midi = copy.deepcopy(midi)
     for instrument in midi.instruments:
-        instrument.notes = [note for note in instrument.notes if note.start < end]
+        # Keep notes at least 50 ms long: a note cut to under one tick is written with its note-off before its
+        # note-on, and a never-released sustained voice makes FluidSynth's file render run forever.
+        instrument.notes = [note for note in instrument.notes if note.start < end - 0.05]
         for note in instrument.notes:
             note.end = min(note.end, end)
         instrument.control_changes = [change for change in instrument.control_changes if change.time < end]
@@ -120,6 +122,8 @@ def score(result: BeatTrackingResult, beats: np.ndarray, downbeats: np.ndarray, 
         "beats_per_bar": result.beats_per_bar,
         "meter_correct": bool(result.beats_per_bar == beats_per_bar),
         "offset": median_offset(beats, estimated_beats),
+        "bpm": result.bpm,  # against the reference's, tells tempo octave errors from phase (off-beat) errors
+        "reference_bpm": float(60.0 / np.median(np.diff(beats))),
     }
 
 

@@ -43,3 +43,15 @@ def test_every_named_soundfont_renders_drums_that_differ_from_fluidr3(groove_mid
     if name != "fluidr3_gm":
         assert np.abs(audio - render.render_midi(groove_midi_path, duration=4.0)).mean() > 0.005
     assert render.HELD_OUT_SOUNDFONT not in render.TRAINING_SOUNDFONTS
+
+
+def test_a_note_that_never_ends_cannot_hang_the_renderer(groove_midi_path):
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI()
+    organ = pretty_midi.Instrument(program=19)
+    organ.notes.append(pretty_midi.Note(velocity=100, pitch=60, start=0.5, end=0.5))  # zero length
+    organ.notes.append(pretty_midi.Note(velocity=100, pitch=64, start=0.0, end=600.0))  # past the cut
+    midi.instruments.append(organ)
+    audio = render.render_midi(midi, duration=3.0)
+    assert audio.shape == (48000,) and np.abs(audio).max() > 0.1

@@ -6,6 +6,7 @@ SoundFont loading included), which is faster and more faithful than stepping a s
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -33,6 +34,9 @@ HELD_OUT_SOUNDFONT = "musescore_lite"
 """Never used to render training data: songs rendered with it measure generalization to an unseen synthesizer."""
 SOUNDFONT_PACKAGES = {"fluidr3_gm": "fluid-soundfont-gm", "timgm6mb": "timgm6mb-soundfont",
                       "musescore_lite": "musescore-general-soundfont-small"}
+RENDER_TIMEOUT_BASE = 60.0
+RENDER_TIMEOUT_PER_SECOND = 0.5
+"""FluidSynth renders ~150x real time here; a render slower than ``base + per_second x duration`` seconds is hung."""
 TARGET_PEAK = 0.9
 """Peak amplitude renders are normalized to (headroom for mixing)."""
 
@@ -95,15 +99,21 @@ def render_midi(
     midi = as_midi(midi)
     if duration is None:
         duration = midi.get_end_time() + release_tail
+    midi = _prepared_for_rendering(midi, duration)
     if drum_kit is not None:
-        midi = set_drum_kit(_copy(midi), drum_kit)
+        set_drum_kit(midi, drum_kit)
     soundfont_path = find_soundfont(soundfont)
     with tempfile.TemporaryDirectory(prefix="drum_accomp_render_") as folder:
         midi_path, wav_path = Path(folder) / "in.mid", Path(folder) / "out.wav"
         midi.write(str(midi_path))
         command = [fluidsynth_binary(), "-ni", "-q", "-R", "0", "-C", "0", "-g", str(gain), "-r", str(sampling_rate),
                    "-F", str(wav_path), str(soundfont_path), str(midi_path)]
-        result = subprocess.run(command, capture_output=True, text=True)
+        timeout = RENDER_TIMEOUT_BASE + RENDER_TIMEOUT_PER_SECOND * duration
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            raise RuntimeError(f"FluidSynth did not finish rendering {duration:.0f} s of MIDI within {timeout:.0f} s; "
+                               "the file may hold a note that never ends") from error
         if result.returncode != 0 or not wav_path.is_file():
             raise RuntimeError(f"FluidSynth failed (exit {result.returncode}): {result.stderr.strip()[:500]}")
         audio, _ = read_audio(wav_path)
@@ -147,7 +157,21 @@ def normalize_peak(audio: np.ndarray, target_peak: float = TARGET_PEAK) -> np.nd
     return audio if peak == 0.0 else audio * (target_peak / peak)
 
 
-def _copy(midi: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
-    import copy
+def _prepared_for_rendering(midi: pretty_midi.PrettyMIDI, duration: float) -> pretty_midi.PrettyMIDI:
+    """A copy that FluidSynth renders to ``duration`` seconds and then stops.
 
-    return copy.deepcopy(midi)
+    Notes that start at or after ``duration`` are dropped, longer ones end there, notes of zero or negative length
+    (written with the note-off before the note-on, they would sound forever) are dropped, and every channel gets
+    "all notes off" and "all sound off" at ``duration``: without them a sustained voice keeps FluidSynth's file
+    renderer running (once seen: 20 minutes and a 24 GB wav).
+    """
+    prepared = copy.deepcopy(midi)
+    for instrument in prepared.instruments:
+        instrument.notes = [note for note in instrument.notes if note.start < duration and note.end > note.start]
+        for note in instrument.notes:
+            note.end = min(note.end, duration)
+        instrument.control_changes = [change for change in instrument.control_changes if change.time < duration]
+        instrument.pitch_bends = [bend for bend in instrument.pitch_bends if bend.time < duration]
+        instrument.control_changes += [pretty_midi.ControlChange(123, 0, duration),
+                                       pretty_midi.ControlChange(120, 0, duration)]
+    return prepared
