@@ -43,8 +43,9 @@ def read_audio(path: "str | os.PathLike") -> tuple[np.ndarray, int]:
         try:
             import librosa
 
-            with warnings.catch_warnings():  # librosa deprecates its audioread path; it is only our fallback
-                warnings.simplefilter("ignore", FutureWarning)
+            with warnings.catch_warnings():  # librosa warns that soundfile failed and that audioread is deprecated:
+                warnings.simplefilter("ignore", FutureWarning)  # we know, it is our fallback; errors still raise
+                warnings.simplefilter("ignore", UserWarning)
                 audio, sampling_rate = librosa.load(str(path), sr=None, mono=False, dtype=np.float32)
             audio = np.atleast_2d(audio).T
         except Exception as librosa_error:
