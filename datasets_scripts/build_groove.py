@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from drum_accomp.data.build_utils import check_render_setup, worker_pool
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_GROOVE_DIR = REPO_ROOT.parent / "shared" / "data" / "groove"
 DEFAULT_OUTPUT = REPO_ROOT / "data" / "groove"
@@ -225,7 +227,7 @@ def scan_files(records: list, args: GrooveBuildArguments, skipped) -> WindowTabl
 
     tasks = [(str(record.path), args.window_bars, args.hop_bars, args.min_bars) for record in records]
     table = WindowTable()
-    with _pool(args.num_proc) as pool:
+    with worker_pool(args.num_proc) as pool:
         results = pool(_scan_task, tasks)
         for index, result in enumerate(tqdm(results, total=len(tasks), desc="scan MIDI files", unit="file")):
             name = records[index].source_file
@@ -535,7 +537,7 @@ def generate_rows(tasks: tuple[dict[str, Any], ...], num_proc: int, skip_file: s
     """Rows of ``tasks`` in order (``num_proc`` workers); skip reasons appended to ``skip_file`` as JSON lines."""
     from tqdm.auto import tqdm
 
-    with _pool(num_proc) as pool, open(skip_file, "a", encoding="utf-8") as skips:
+    with worker_pool(num_proc) as pool, open(skip_file, "a", encoding="utf-8") as skips:
         for task, result in tqdm(zip(tasks, pool(make_file_examples, tasks)), total=len(tasks), desc=description,
                                  unit="file"):
             skips.writelines(json.dumps([reason, task["meta"]["source_file"]]) + "\n" for reason in result["skips"])
@@ -567,7 +569,7 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
     if output.exists() and not args.overwrite:  # fail before the work, not after it
         raise FileExistsError(f"{str(output)!r} exists; pass --overwrite to replace it, or choose another --output")
     if args.render:
-        _check_render_setup()
+        check_render_setup(_training_soundfonts())
     records = read_gmd_folder(args.groove_dir)
     if args.limit is not None:
         records = _first_per_split(records, args.limit)
@@ -665,33 +667,6 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
 # -------------------------------------------------------------------------------------------------------------
 
 
-class _pool:
-    """``with _pool(n) as run: run(function, tasks)`` -> ordered results; in-process when ``n == 1``."""
-
-    def __init__(self, num_proc: int):
-        self.num_proc = num_proc
-        self.pool = None
-
-    def __enter__(self):
-        if self.num_proc > 1:
-            import multiprocessing
-
-            self.pool = multiprocessing.get_context("fork").Pool(self.num_proc, initializer=_init_worker)
-            return lambda function, tasks: self.pool.imap(function, tasks, chunksize=1)
-        return lambda function, tasks: map(function, tasks)
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-
-
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # num_proc workers share the cores; one math thread each
-
-
 def _augment_config():
     from drum_accomp.data.augment import AugmentConfig
 
@@ -702,15 +677,6 @@ def _training_soundfonts() -> tuple[str, ...]:
     from drum_accomp.render import TRAINING_SOUNDFONTS
 
     return TRAINING_SOUNDFONTS
-
-
-def _check_render_setup() -> None:
-    """Fail before any work when FluidSynth or a training SoundFont is missing."""
-    from drum_accomp.render import find_soundfont, fluidsynth_binary
-
-    fluidsynth_binary()
-    for soundfont in _training_soundfonts():
-        find_soundfont(soundfont)
 
 
 def _first_per_split(records: list, limit: int) -> list:

@@ -163,3 +163,43 @@ def push_folder_to_hub(folder: "str | os.PathLike", repo_id: str, private: bool 
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     return api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
                              commit_message="Upload drum_accomp dataset build")
+
+
+class worker_pool:
+    """``with worker_pool(n) as run: run(function, tasks)`` -> results in task order; in-process when ``n == 1``.
+
+    Workers are forked (the parent's imports are reused) and each keeps one torch math thread, since ``n``
+    workers already share the cores.
+    """
+
+    def __init__(self, num_proc: int):
+        self.num_proc = num_proc
+        self.pool = None
+
+    def __enter__(self):
+        if self.num_proc > 1:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(self.num_proc, initializer=_one_thread_worker)
+            return lambda function, tasks: self.pool.imap(function, tasks, chunksize=1)
+        return lambda function, tasks: map(function, tasks)
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+def _one_thread_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def check_render_setup(soundfonts: "tuple[str, ...] | list[str]") -> None:
+    """Fail before any work when FluidSynth or one of ``soundfonts`` is missing (the error says what to install)."""
+    from ..render import find_soundfont, fluidsynth_binary
+
+    fluidsynth_binary()
+    for soundfont in soundfonts:
+        find_soundfont(soundfont)
