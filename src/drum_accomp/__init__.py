@@ -29,3 +29,15 @@ AutoTokenizer.register("drum_tokenizer", tokenizer_class=DrumTokenizer, exist_ok
 AutoProcessor.register("drum_accompaniment", DrumAccompanimentProcessor, exist_ok=True)
 __all__ += ["DrumTokenizer", "DrumDecodeOutput", "DrumAccompanimentProcessor"]
 # --- end tokenizer / processor registration ---
+
+# --- genre classifier registration ---
+# AutoConfig / AutoModel / AutoModelForSequenceClassification find the classifier by config.json's model_type.
+from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+
+from .models.genre import DrumGenreClassifier, DrumGenreClassifierConfig
+
+AutoConfig.register("drum_genre_classifier", DrumGenreClassifierConfig, exist_ok=True)
+AutoModel.register(DrumGenreClassifierConfig, DrumGenreClassifier, exist_ok=True)
+AutoModelForSequenceClassification.register(DrumGenreClassifierConfig, DrumGenreClassifier, exist_ok=True)
+__all__ += ["DrumGenreClassifier", "DrumGenreClassifierConfig"]
+# --- end genre classifier registration ---

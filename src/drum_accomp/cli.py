@@ -6,6 +6,7 @@
     drum-accomp features backing.wav -o features.npz
     drum-accomp tokenize groove.mid --style funk -o tokens.json
     drum-accomp detokenize tokens.json --bpm 100 -o groove.mid
+    drum-accomp evaluate reference/ generated/ --tolerance 0.05
 """
 
 from __future__ import annotations
@@ -122,6 +123,73 @@ def _detokenize(args) -> None:
     decoded = DrumTokenizer().decode_tokens(saved["ids"], bpm=args.bpm or saved.get("bpm", 120.0))
     decoded.midi.write(args.output)
     print(f"wrote {args.output}: {decoded.num_hits} hits ({decoded.num_invalid_words} invalid words skipped)")
+
+
+def _add_evaluate(subparsers) -> None:
+    parser = subparsers.add_parser("evaluate", help="drum-hit P/R/F1 per class + groove distance of generated drum "
+                                   "MIDI against reference MIDI (files, or folders paired by file name)")
+    parser.add_argument("reference", help="reference drum MIDI file or folder")
+    parser.add_argument("generated", help="generated drum MIDI file or folder (same file names as the reference)")
+    parser.add_argument("--tolerance", type=float, default=0.05, help="onset tolerance in seconds (default 0.05)")
+    parser.add_argument("-o", "--output", default=None, help="also write the figures as JSON")
+    parser.set_defaults(func=_evaluate)
+
+
+def _evaluate(args) -> None:
+    from .evaluation.metrics import combine_scores, drum_hit_scores, format_scores, groove_distance
+    from .midi import load_midi, midi_beats
+
+    pairs = _paired_midi_files(Path(args.reference), Path(args.generated))
+    scores, grooves, per_file = [], [], {}
+    for reference_path, generated_path in pairs:
+        reference = load_midi(reference_path)
+        beats, _ = midi_beats(reference)
+        generated = load_midi(generated_path)
+        score = drum_hit_scores(reference, generated, tolerance=args.tolerance)
+        groove = groove_distance(reference, generated, tolerance=args.tolerance,
+                                 beat_times=beats if len(beats) >= 2 else None, scores=score)
+        scores.append(score)
+        grooves.append(groove)
+        per_file[reference_path.name] = {"micro_f1": score.micro_f1, **groove.to_dict()}
+    total = combine_scores(scores)
+    # Groove figures pooled over files, weighted by each file's matched hits.
+    weights = np.array([groove.num_matched for groove in grooves], dtype=np.float64)
+    timing = np.array([groove.timing_mae_ms for groove in grooves])
+    velocity = np.array([groove.velocity_mae for groove in grooves])
+    pooled = weights.sum() > 0
+    timing_mae = float(np.nansum(timing * weights) / weights.sum()) if pooled else float("nan")
+    velocity_mae = float(np.nansum(velocity * weights) / weights.sum()) if pooled else float("nan")
+    offset_w1 = np.nanmean([groove.mean_offset_wasserstein_ms for groove in grooves]) if grooves else float("nan")
+    velocity_w1 = np.nanmean([groove.mean_velocity_wasserstein for groove in grooves]) if grooves else float("nan")
+    print(f"{len(pairs)} file pair(s)")
+    print(format_scores(total))
+    print(f"groove: timing MAE {timing_mae:.2f} ms, velocity MAE {velocity_mae:.2f} over {int(weights.sum())} "
+          f"matched hits; W1 per 16th position (mean over files): offset {offset_w1:.2f} ms, velocity "
+          f"{velocity_w1:.2f}")
+    if args.output:
+        _write_json(args.output, {**total.to_dict(), "timing_mae_ms": timing_mae, "velocity_mae": velocity_mae,
+                                  "offset_wasserstein_ms": float(offset_w1), "velocity_wasserstein": float(velocity_w1),
+                                  "files": per_file})
+
+
+def _paired_midi_files(reference: Path, generated: Path) -> list[tuple[Path, Path]]:
+    """(reference, generated) MIDI paths: two files, or the files of two folders with the same names."""
+    for path in (reference, generated):
+        if not path.exists():
+            raise FileNotFoundError(f"not found: {str(path)!r}; pass a MIDI file or a folder of MIDI files")
+    if reference.is_file() and generated.is_file():
+        return [(reference, generated)]
+    if reference.is_dir() != generated.is_dir():
+        raise ValueError("pass two MIDI files or two folders, got one of each "
+                         f"({str(reference)!r}, {str(generated)!r})")
+    suffixes = {".mid", ".midi", ".kar"}
+    references = {path.relative_to(reference): path for path in sorted(reference.rglob("*"))
+                  if path.suffix.lower() in suffixes}
+    pairs = [(path, generated / name) for name, path in references.items() if (generated / name).is_file()]
+    if not pairs:
+        raise ValueError(f"no file of {str(reference)!r} has a namesake in {str(generated)!r}; generated files are "
+                         "paired with reference files by relative path and name")
+    return pairs
 
 
 def _add_demo(subparsers) -> None:
@@ -251,7 +319,7 @@ def _write_json(path, payload) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drum-accomp", description="Drums for a backing track, as audio and MIDI.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_demo, _add_render, _add_beats, _add_features, _add_tokenize):
+    for add in (_add_demo, _add_render, _add_beats, _add_features, _add_tokenize, _add_evaluate):
         add(subparsers)
     return parser
 

@@ -1,0 +1,1 @@
+"""Evaluation: drum-hit F1, groove distances, beat alignment, baselines, genre classifier accuracy."""

@@ -1,0 +1,1 @@
+"""Models: each in its own folder (configuration_*.py, modeling_*.py)."""
