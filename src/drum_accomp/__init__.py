@@ -41,3 +41,12 @@ AutoModel.register(DrumGenreClassifierConfig, DrumGenreClassifier, exist_ok=True
 AutoModelForSequenceClassification.register(DrumGenreClassifierConfig, DrumGenreClassifier, exist_ok=True)
 __all__ += ["DrumGenreClassifier", "DrumGenreClassifierConfig"]
 # --- end genre classifier registration ---
+
+# --- mel VQ-VAE registration ---
+# AutoConfig / AutoModel find the VQ-VAE (backing or drums: one class, two configs) by config.json's model_type.
+from .models.vqvae import MelVQVAEConfig, MelVQVAEModel
+
+AutoConfig.register("drum_accomp_mel_vqvae", MelVQVAEConfig, exist_ok=True)
+AutoModel.register(MelVQVAEConfig, MelVQVAEModel, exist_ok=True)
+__all__ += ["MelVQVAEConfig", "MelVQVAEModel"]
+# --- end mel VQ-VAE registration ---

@@ -1,0 +1,14 @@
+"""Mel VQ-VAE: log-mel frames <-> discrete codes (one class; a backing config and a drums config)."""
+
+from .configuration_vqvae import MelVQVAEConfig
+from .modeling_vqvae import MelVQVAEModel, MelVQVAEOutput, MelVQVAEPreTrainedModel
+from .quantizer import MelQuantizerOutput, MelVectorQuantizer
+
+__all__ = [
+    "MelQuantizerOutput",
+    "MelVQVAEConfig",
+    "MelVQVAEModel",
+    "MelVQVAEOutput",
+    "MelVQVAEPreTrainedModel",
+    "MelVectorQuantizer",
+]
