@@ -54,8 +54,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from drum_accomp.data.build_utils import check_render_setup, worker_pool
-from drum_accomp.render import HELD_OUT_SOUNDFONT
+from drum_accomp.data.build_utils import check_output_free, check_render_setup, worker_pool
+from drum_accomp.render import HELD_OUT_SOUNDFONT, TRAINING_SOUNDFONTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "multitrack"
@@ -527,7 +527,6 @@ def variant_choices(task: dict[str, Any]) -> dict[str, Any]:
     tempo factor, drum kit, backing audio effects, backing gain.
     """
     from drum_accomp.data.audio_augment import sample_audio_augmentation
-    from drum_accomp.render import TRAINING_SOUNDFONTS
 
     if not task["augment"]:
         soundfont = (task["soundfont"] or TRAINING_SOUNDFONTS[0]) if task["record"].has_midi else ""
@@ -852,10 +851,9 @@ def build(args: AccompanimentBuildArguments, command: str | None = None) -> dict
     started = time.time()
     command = command or _command(sys.argv[1:])
     output = Path(args.output)
-    if output.exists() and not args.overwrite:  # fail before the work, not after it
-        raise FileExistsError(f"{str(output)!r} exists; pass --overwrite to replace it, or choose another --output")
+    check_output_free(output, args.overwrite)  # fail before the work, not after it
     labels = read_genre_labels(args.genre_labels) if args.genre_labels else {}
-    check_render_setup((*_training_soundfonts(), HELD_OUT_SOUNDFONT))
+    check_render_setup((*TRAINING_SOUNDFONTS, HELD_OUT_SOUNDFONT))
     records = read_song_sources(args.source)
     skipped = SkipLog()
     for record in [record for record in records if any(fnmatch.fnmatch(record.id, p) for p in args.exclude)]:
@@ -943,7 +941,7 @@ def build(args: AccompanimentBuildArguments, command: str | None = None) -> dict
         }
         config = {**asdict(args), "command": command, "window_seconds": args.window_seconds, "hop": args.hop,
                   "tokenizer": "DrumTokenizer() defaults", "feature_extractor": "BeatAlignedMelFeatureExtractor() "
-                  "defaults (80 mels, 16 kHz, hop 160)", "render_soundfonts": list(_training_soundfonts()),
+                  "defaults (80 mels, 16 kHz, hop 160)", "render_soundfonts": list(TRAINING_SOUNDFONTS),
                   "render_kits": list(RENDER_DRUM_KITS), "transpose_range": list(TRANSPOSE_RANGE),
                   "tempo_range": list(TEMPO_RANGE), "backing_gain_db_range": list(BACKING_GAIN_DB_RANGE),
                   "audio_augment": _audio_augment_config(), "genre_labels_applied": sum(
@@ -994,12 +992,6 @@ class _one_torch_thread:
         import torch
 
         torch.set_num_threads(self.threads)
-
-
-def _training_soundfonts() -> tuple[str, ...]:
-    from drum_accomp.render import TRAINING_SOUNDFONTS
-
-    return TRAINING_SOUNDFONTS
 
 
 def _audio_augment_config() -> dict[str, Any]:
@@ -1083,7 +1075,7 @@ def _card_sections(args: AccompanimentBuildArguments, tables: str, skipped, stat
         f"splits. `{HELD_OUT_SPLIT}` = the test songs rendered with the held-out SoundFont, never used for "
         f"training.\n"
         f"- **Variants**: each train song {args.train_variants}x: variant 0 clean (FluidR3_GM, file's kit); others "
-        f"augmented, seeded by the song id: SoundFont from {', '.join(_training_soundfonts())}, backing transposed "
+        f"augmented, seeded by the song id: SoundFont from {', '.join(TRAINING_SOUNDFONTS)}, backing transposed "
         f"{TRANSPOSE_RANGE[0]}..{TRANSPOSE_RANGE[1]} semitones, tempo x{TEMPO_RANGE[0]}-{TEMPO_RANGE[1]}, drum kit "
         f"from {', '.join(RENDER_DRUM_KITS)}, backing audio effects (EQ, low-pass, reverb, noise; "
         f"`data.audio_augment`) and gain {BACKING_GAIN_DB_RANGE[0]:g}..{BACKING_GAIN_DB_RANGE[1]:g} dB. Validation "

@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from drum_accomp.data.build_utils import check_render_setup, worker_pool
+from drum_accomp.data.build_utils import check_output_free, check_render_setup, worker_pool
+from drum_accomp.render import TRAINING_SOUNDFONTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_GROOVE_DIR = REPO_ROOT.parent / "shared" / "data" / "groove"
@@ -566,10 +567,9 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
     started = time.time()
     command = command or _command(sys.argv[1:])
     output = Path(args.output)
-    if output.exists() and not args.overwrite:  # fail before the work, not after it
-        raise FileExistsError(f"{str(output)!r} exists; pass --overwrite to replace it, or choose another --output")
+    check_output_free(output, args.overwrite)  # fail before the work, not after it
     if args.render:
-        check_render_setup(_training_soundfonts())
+        check_render_setup(TRAINING_SOUNDFONTS)
     records = read_gmd_folder(args.groove_dir)
     if args.limit is not None:
         records = _first_per_split(records, args.limit)
@@ -643,7 +643,7 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
         }
         config = {**asdict(args), "command": command, "tokenizer": "DrumTokenizer() defaults, saved in tokenizer/",
                   "augment": asdict(_augment_config()), "render_kits": list(RENDER_DRUM_KITS) if args.render else None,
-                  "render_soundfonts": list(_training_soundfonts()) if args.render else None}
+                  "render_soundfonts": list(TRAINING_SOUNDFONTS) if args.render else None}
         write_manifest(folder, config, stats, skipped, started=started)
         size = folder_size_bytes(folder)
         write_dataset_card(
@@ -671,12 +671,6 @@ def _augment_config():
     from drum_accomp.data.augment import AugmentConfig
 
     return AugmentConfig()
-
-
-def _training_soundfonts() -> tuple[str, ...]:
-    from drum_accomp.render import TRAINING_SOUNDFONTS
-
-    return TRAINING_SOUNDFONTS
 
 
 def _first_per_split(records: list, limit: int) -> list:
@@ -744,7 +738,7 @@ def _card_sections(args: GrooveBuildArguments, tables: str, skipped) -> dict[str
     if args.render:
         method += (
             f"- **Audio**: each window's hits (9 GMD drum classes as GM notes) rendered with FluidSynth at 16 kHz "
-            f"with a SoundFont from {', '.join(_training_soundfonts())} and a GM kit from "
+            f"with a SoundFont from {', '.join(TRAINING_SOUNDFONTS)} and a GM kit from "
             f"{', '.join(RENDER_DRUM_KITS)}, drawn per window from the seed; the held-out SoundFont is never used. "
             f"Silent renders are skipped.\n")
     skips = "\n".join(f"- {reason}: {count}" for reason, count in sorted(skipped.counts.items())) or "- none"

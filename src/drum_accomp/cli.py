@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from .data.build_utils import write_json_atomic
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "slakh_Track00001"
 
@@ -66,7 +67,7 @@ def _beats(args) -> None:
     print(f"{len(result.beats)} beats, {len(result.downbeats)} downbeats, {result.beats_per_bar} beats/bar, "
           f"{result.bpm:.1f} BPM ({result.backend})")
     if args.output:
-        _write_json(args.output, result.to_dict())
+        write_json_atomic(args.output, result.to_dict())
 
 
 def _add_features(subparsers) -> None:
@@ -111,7 +112,7 @@ def _tokenize(args) -> None:
     midi = load_midi(args.midi)
     ids = DrumTokenizer().encode_midi(midi, style=args.style)
     bpm = float(midi.get_tempo_changes()[1][0]) if len(midi.get_tempo_changes()[1]) else 120.0
-    _write_json(args.output, {"ids": ids, "bpm": bpm, "style": args.style})
+    write_json_atomic(args.output, {"ids": ids, "bpm": bpm, "style": args.style})
     print(f"wrote {args.output}: {len(ids)} tokens")
 
 
@@ -167,7 +168,7 @@ def _evaluate(args) -> None:
           f"matched hits; W1 per 16th position (mean over files): offset {offset_w1:.2f} ms, velocity "
           f"{velocity_w1:.2f}")
     if args.output:
-        _write_json(args.output, {**total.to_dict(), "timing_mae_ms": timing_mae, "velocity_mae": velocity_mae,
+        write_json_atomic(args.output, {**total.to_dict(), "timing_mae_ms": timing_mae, "velocity_mae": velocity_mae,
                                   "offset_wasserstein_ms": float(offset_w1), "velocity_wasserstein": float(velocity_w1),
                                   "files": per_file})
 
@@ -255,10 +256,10 @@ def _demo(args) -> None:
     decoded.midi.write(str(output_dir / "drums.mid"))
     save_audio(output_dir / "drums.wav", drums, SAMPLING_RATE)
     save_audio(output_dir / "mix.wav", 0.6 * backing + 0.4 * drums, SAMPLING_RATE)
-    _write_json(output_dir / "beats.json", beats.to_dict())
+    write_json_atomic(output_dir / "beats.json", beats.to_dict())
     report.update({"num_tokens": len(ids), "num_hits": decoded.num_hits, "invalid_words": decoded.num_invalid_words,
                    "seconds": timings})
-    _write_json(output_dir / "report.json", report)
+    write_json_atomic(output_dir / "report.json", report)
 
     print(f"backing: {args.audio} ({duration:.1f} s)")
     print(f"beats ({beats.backend}): {len(beats.beats)} beats, {len(beats.downbeats)} downbeats, "
@@ -306,14 +307,6 @@ def _plot_features(features, beats, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
-
-
-def _write_json(path, payload) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(path.suffix + ".tmp")
-    temp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    os.replace(temp, path)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def check_output_free(output_dir: "str | os.PathLike", overwrite: bool) -> Path:
+    """Raise ``FileExistsError`` when ``output_dir`` exists and ``overwrite`` is not set (call it before long work)."""
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not overwrite:
+        raise FileExistsError(f"{str(output_dir)!r} exists; pass --overwrite to replace it, or choose another --output")
+    return output_dir
+
+
 @contextlib.contextmanager
 def atomic_build_dir(output_dir: "str | os.PathLike", overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``output_dir``; on success it replaces ``output_dir`` in one rename.
@@ -27,9 +35,7 @@ def atomic_build_dir(output_dir: "str | os.PathLike", overwrite: bool = False) -
     Raises:
         FileExistsError: ``output_dir`` exists and ``overwrite`` is not set.
     """
-    output_dir = Path(output_dir)
-    if output_dir.exists() and not overwrite:
-        raise FileExistsError(f"{str(output_dir)!r} exists; pass --overwrite to replace it, or choose another --output")
+    output_dir = check_output_free(output_dir, overwrite)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.building-", dir=output_dir.parent))
     try:
@@ -77,8 +83,8 @@ class SkipLog:
 
 def command_line() -> str:
     """The command that is running, quoted so it can be pasted back into a shell."""
-    return " ".join(shlex.quote(part) for part in ["python", *sys.argv]) if sys.argv[0].endswith(".py") \
-        else " ".join(shlex.quote(part) for part in sys.argv)
+    parts = ["python", *sys.argv] if sys.argv[0].endswith(".py") else sys.argv
+    return " ".join(shlex.quote(part) for part in parts)
 
 
 def folder_size_bytes(folder: "str | os.PathLike") -> int:
@@ -86,7 +92,9 @@ def folder_size_bytes(folder: "str | os.PathLike") -> int:
 
 
 def write_json_atomic(path: "str | os.PathLike", payload: Any) -> Path:
+    """Write JSON through a temporary file and one rename, creating the parent folder."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.name + ".tmp")
     temp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(temp, path)
