@@ -11,7 +11,7 @@ setup(
     license="Apache-2.0 (code); see model cards for weights and data",
     package_dir={"": "src"},
     packages=find_packages("src"),
-    package_data={"drum_accomp": ["*.json"]},
+    package_data={"drum_accomp": ["*.json", "pretrained/*/*.json", "pretrained/*/*.safetensors", "pretrained/*/*.md"]},
     python_requires=">=3.10,<3.12",
     # torch is installed first from the CPU wheel (see README / .ci/run); this pin then installs nothing more.
     install_requires=[

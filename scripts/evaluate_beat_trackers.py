@@ -12,10 +12,21 @@ Also reported: meter accuracy (estimated beats per bar == the reference's, count
 signed offset of estimated beats against their nearest reference beat (positive = late; matches within a quarter
 of a beat), and seconds of compute per minute of audio.
 
-Songs are the sorted ``*.mid`` files under ``--data`` (recursively), every k-th one (k = total // limit) from
+Also reported: CMLt and AMLt (mir_eval.beat.continuity: correct metrical level, and any allowed level, i.e.
+tempo-octave and off-beat errors forgiven).
+
+Songs: with ``--split validation`` (or ``test``), the songs of that split of the accompaniment build (``--dataset``),
+the split our tracker was not trained on; songs transcribed from audio are left out unless
+``--keep-transcribed`` (their MIDI tempo maps do not follow the music, so no tracker can match them). Without
+``--split``, the sorted ``*.mid`` files under ``--data`` (recursively), every k-th one (k = total // limit) from
 ``--start``, so every sub-collection is represented; a different ``--start`` gives a disjoint subset (used to tune
 ``--librosa-offset`` on songs that are not reported).
 
+Audio is rendered at 44.1 kHz; madmom gets it as is (its networks were trained at 44.1 kHz), the other trackers
+get it resampled to 16 kHz (the pipeline's rate). Compute time counts everything a tracker does from the
+waveform, including our tracker's mel spectrogram.
+
+    python scripts/evaluate_beat_trackers.py --split validation --seconds 60 --backends drum madmom librosa --mix
     python scripts/evaluate_beat_trackers.py --limit 40 --seconds 60 --backends madmom librosa --mix
 """
 
@@ -34,12 +45,14 @@ import numpy as np
 import pretty_midi
 from tqdm import tqdm
 
-from drum_accomp.audio import SAMPLING_RATE
+from drum_accomp.audio import SAMPLING_RATE, resample
 from drum_accomp.beats import BeatTrackingResult, available_beat_trackers, get_beat_tracker
 from drum_accomp.midi import load_midi, midi_beats, split_backing_and_drums
 from drum_accomp.render import render_backing_and_drums
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+RENDER_RATE = 44100
+"""Songs are rendered at this rate (Hz): madmom's networks expect 44.1 kHz; the others get 16 kHz resampled."""
 MATCH_WINDOW = 0.07
 """mir_eval's F-measure window (s), also the slack before the first note in the evaluation window."""
 
@@ -52,7 +65,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=40, help="number of songs (every k-th of the sorted list)")
     parser.add_argument("--start", type=int, default=0,
                         help="index of the first selected song (0 <= start < k); another value gives disjoint songs")
-    parser.add_argument("--backends", nargs="+", default=["madmom", "librosa"], choices=available_beat_trackers())
+    parser.add_argument("--split", default=None, choices=["train", "validation", "test"],
+                        help="evaluate the songs of this split of the accompaniment build (instead of --limit/--start)")
+    parser.add_argument("--dataset", type=Path, default=REPO_ROOT / "data" / "accompaniment",
+                        help="accompaniment build whose songs/ table gives the split (with --split)")
+    parser.add_argument("--keep-transcribed", action="store_true",
+                        help="with --split: keep songs transcribed from audio (unreliable MIDI tempo maps)")
+    parser.add_argument("--backends", nargs="+", default=["drum", "madmom", "librosa"], choices=available_beat_trackers())
+    parser.add_argument("--drum-model", default=None,
+                        help="DrumBeatTracker checkpoint for the 'drum' backend (default: the bundled one)")
     parser.add_argument("--mix", action="store_true", help="also evaluate full mixes (backing + drums)")
     parser.add_argument("--librosa-offset", type=float, default=None,
                         help="seconds added to librosa's beats (default: the tracker's LIBROSA_DEFAULT_OFFSET)")
@@ -73,6 +94,29 @@ def select_songs(data: Path, limit: int, start: int) -> tuple[list[Path], int]:
     if not 0 <= start < step:
         raise ValueError(f"--start must be in [0, {step}) for {len(files)} files and --limit {limit}, got {start}")
     return files[start::step][:limit], len(files)
+
+
+def split_songs(dataset: Path, split: str, data: Path, keep_transcribed: bool) -> tuple[list[Path], int]:
+    """The MIDI files of one split of the accompaniment build (its ``songs`` table), sorted, under ``data``."""
+    from datasets import load_from_disk
+
+    from drum_accomp.data.beat_windows import UNRELIABLE_BEAT_LABELS
+
+    table = dataset / "songs"
+    if not table.is_dir():
+        raise FileNotFoundError(f"no songs table in {str(dataset)!r}; build it with datasets_scripts/"
+                                "build_accompaniment.py or pass --dataset")
+    songs = load_from_disk(str(table))
+    names = sorted({song_id for song_id, song_split in zip(songs["song_id"], songs["split"]) if song_split == split})
+    if not keep_transcribed:
+        names = [name for name in names if not any(part in name for part in UNRELIABLE_BEAT_LABELS)]
+    # song ids are paths relative to the parent of the multitrack folder ("multitrack/...")
+    files = [data.parent / name for name in names]
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} songs of the build are not under {str(data.parent)!r}, e.g. "
+                                f"{missing[0]!r}; pass --data (the multitrack folder the build read)")
+    return files, len(names)
 
 
 def truncate_midi(midi: pretty_midi.PrettyMIDI, end: float) -> pretty_midi.PrettyMIDI:
@@ -116,8 +160,11 @@ def score(result: BeatTrackingResult, beats: np.ndarray, downbeats: np.ndarray, 
           beats_per_bar: int) -> dict:
     estimated_beats = evaluation_window(result.beats, first_note, end)
     estimated_downbeats = evaluation_window(result.downbeats, first_note, end)
+    _, cml_t, _, aml_t = mir_eval.beat.continuity(beats, estimated_beats) if len(estimated_beats) > 1 else (0, 0, 0, 0)
     return {
         "beat_f": float(mir_eval.beat.f_measure(beats, estimated_beats)),
+        "cml_t": float(cml_t),
+        "aml_t": float(aml_t),
         "downbeat_f": float(mir_eval.beat.f_measure(downbeats, estimated_downbeats)),
         "beats_per_bar": result.beats_per_bar,
         "meter_correct": bool(result.beats_per_bar == beats_per_bar),
@@ -141,7 +188,10 @@ def summarize(songs: list[dict], conditions: list[str], backends: list[str]) -> 
                 "audio": condition, "backend": backend, "songs": len(runs),
                 "beat_f_mean": float(beat_f.mean()), "beat_f_median": float(np.median(beat_f)),
                 "downbeat_f_mean": float(downbeat_f.mean()), "downbeat_f_median": float(np.median(downbeat_f)),
+                "cml_t_mean": float(np.mean([run["cml_t"] for run in runs])),
+                "aml_t_mean": float(np.mean([run["aml_t"] for run in runs])),
                 "meter_accuracy": float(np.mean([run["meter_correct"] for run in runs])),
+                "unsure": int(sum(run.get("unsure", False) for run in runs)),
                 "offset_ms_median": float(np.nanmedian([run["offset"] for run in runs]) * 1000),
                 "seconds_per_audio_minute": sum(run["compute_seconds"] for run in runs) / audio_minutes,
             })
@@ -150,12 +200,13 @@ def summarize(songs: list[dict], conditions: list[str], backends: list[str]) -> 
 
 def format_table(rows: list[dict]) -> str:
     header = (f"{'audio':<8} {'backend':<8} {'songs':>5} {'beat F mean':>11} {'median':>7} {'downbeat F mean':>15} "
-              f"{'median':>7} {'meter acc':>9} {'offset ms':>9} {'s/audio min':>11}")
+              f"{'median':>7} {'CMLt':>6} {'AMLt':>6} {'meter acc':>9} {'offset ms':>9} {'s/audio min':>11}")
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
             f"{row['audio']:<8} {row['backend']:<8} {row['songs']:>5} {row['beat_f_mean']:>11.3f} "
             f"{row['beat_f_median']:>7.3f} {row['downbeat_f_mean']:>15.3f} {row['downbeat_f_median']:>7.3f} "
+            f"{row['cml_t_mean']:>6.3f} {row['aml_t_mean']:>6.3f} "
             f"{row['meter_accuracy']:>9.2f} {row['offset_ms_median']:>+9.1f} {row['seconds_per_audio_minute']:>11.2f}"
         )
     return "\n".join(lines)
@@ -165,12 +216,17 @@ def main() -> None:
     args = parse_args()
     # pretty_midi warns about tempo events on non-zero tracks in many real files; the beats it derives are fine.
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="pretty_midi")
-    files, total_files = select_songs(args.data, args.limit, args.start)
+    if args.split:
+        files, total_files = split_songs(args.dataset, args.split, args.data, args.keep_transcribed)
+    else:
+        files, total_files = select_songs(args.data, args.limit, args.start)
     conditions = ["backing"] + (["mix"] if args.mix else [])
 
     trackers = {}
     for backend in args.backends:
         kwargs = {"offset": args.librosa_offset} if backend == "librosa" and args.librosa_offset is not None else {}
+        if backend == "drum" and args.drum_model:
+            kwargs = {"model": args.drum_model}
         trackers[backend] = get_beat_tracker(backend, **kwargs)
         # Warm-up outside the timing: numba compiles librosa's kernels on first use, madmom loads its networks.
         trackers[backend](np.random.default_rng(0).normal(0, 0.1, 4 * SAMPLING_RATE).astype(np.float32),
@@ -182,7 +238,7 @@ def main() -> None:
         try:
             midi = truncate_midi(load_midi(path), args.seconds)
             backing_midi, _ = split_backing_and_drums(midi)
-            backing, drums = render_backing_and_drums(midi, sampling_rate=SAMPLING_RATE)
+            backing, drums = render_backing_and_drums(midi, sampling_rate=RENDER_RATE)
         except (ValueError, RuntimeError) as error:  # unreadable MIDI, no drum / no backing part, FluidSynth error
             reason = str(error).split(";")[0]
             if "cannot read" in reason:
@@ -191,9 +247,10 @@ def main() -> None:
             skipped_files.append({"file": name, "reason": str(error)})
             continue
 
-        num_samples = min(len(backing), int(round(args.seconds * SAMPLING_RATE)))
-        end = num_samples / SAMPLING_RATE
+        num_samples = min(len(backing), int(round(args.seconds * RENDER_RATE)))
+        end = num_samples / RENDER_RATE
         audio = {"backing": backing[:num_samples], "mix": 0.5 * (backing[:num_samples] + drums[:num_samples])}
+        audio_16k = {condition: resample(waveform, RENDER_RATE, SAMPLING_RATE) for condition, waveform in audio.items()}
         first_note = {
             "backing": min(note.start for instrument in backing_midi.instruments for note in instrument.notes),
             "mix": min(note.start for instrument in midi.instruments for note in instrument.notes),
@@ -213,12 +270,14 @@ def main() -> None:
         for condition, (beats, downbeats) in references.items():
             song["results"][condition] = {}
             for backend, tracker in trackers.items():
+                waveform, rate = ((audio[condition], RENDER_RATE) if backend == "madmom"
+                                  else (audio_16k[condition], SAMPLING_RATE))
                 started = time.perf_counter()
-                result = tracker(audio[condition], SAMPLING_RATE)
+                result = tracker(waveform, rate)
                 compute_seconds = time.perf_counter() - started
                 song["results"][condition][backend] = {
                     **score(result, beats, downbeats, first_note[condition], end, meter),
-                    "compute_seconds": compute_seconds,
+                    "compute_seconds": compute_seconds, "unsure": bool(result.unsure),
                 }
         songs.append(song)
 

@@ -22,6 +22,7 @@ import abc
 import importlib
 import importlib.metadata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
 import numpy as np
@@ -56,13 +57,19 @@ class BeatTrackingResult:
         beats: ``(num_beats,)`` float64 beat times in seconds, strictly increasing.
         downbeats: ``(num_downbeats,)`` float64 times of the first beat of each bar (s); a subset of ``beats``.
         beats_per_bar: the bar length in beats (estimated by trackers, 3 or 4; given or inferred for user beats).
-        backend: the tracker that produced them (``"madmom"``, ``"librosa"``, ``"user"``, ...).
+        backend: the tracker that produced them (``"drum"``, ``"madmom"``, ``"librosa"``, ``"user"``, ...).
+        confidence: the tracker's confidence in [0, 1] where it has one (``"drum"``: mean beat activation at the
+            tracked beats), else ``None``.
+        unsure: ``True`` when the tracker could not hear a clear beat (low confidence): check the beats, or pass
+            your own.
     """
 
     beats: np.ndarray
     downbeats: np.ndarray
     beats_per_bar: int
     backend: str
+    confidence: float | None = None
+    unsure: bool = False
 
     def __post_init__(self) -> None:
         self.beats = np.asarray(self.beats, dtype=np.float64).reshape(-1)
@@ -79,7 +86,8 @@ class BeatTrackingResult:
     def to_dict(self) -> dict:
         """JSON-friendly view: lists of seconds, ints and strings."""
         return {"beats": self.beats.tolist(), "downbeats": self.downbeats.tolist(),
-                "beats_per_bar": self.beats_per_bar, "backend": self.backend}
+                "beats_per_bar": self.beats_per_bar, "backend": self.backend, "confidence": self.confidence,
+                "unsure": bool(self.unsure)}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -439,10 +447,66 @@ class LibrosaBeatTracker(BeatTracker):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Our own tracker (DrumBeatTracker)
+# ---------------------------------------------------------------------------------------------------------------
+
+DEFAULT_DRUM_BEAT_TRACKER = Path(__file__).resolve().parent / "pretrained" / "beat_tracker"
+"""The bundled ``DrumBeatTracker`` checkpoint (installed with the package)."""
+
+
+class DrumBeatTrackerBackend(BeatTracker):
+    """Our tracker: ``DrumBeatTracker`` (a TCN over the pipeline's own 80-band log-mels) + a light post-processor.
+
+    Trained on backing-only audio (and full mixes) rendered from real multi-track MIDI, with the exact beats and
+    downbeats of the MIDI as labels (``scripts/train_beat_tracker.py``). Reads ``mel_features`` when the caller
+    already has them (the pipeline does: no second feature pass); otherwise computes them from ``audio``.
+    The result carries a ``confidence`` and an ``unsure`` flag.
+
+    Args:
+        model: a ``DrumBeatTracker``, or a folder / Hub id to load one from (default: the bundled checkpoint).
+    """
+
+    name = "drum"
+    licence = ("drum_accomp: code Apache-2.0; bundled weights CC BY-NC-SA 4.0 (trained on CC BY-NC-SA multi-track "
+               "songs; non-commercial use only)")
+
+    def __init__(self, model=None):
+        from .feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+        from .models.beat_tracker import DrumBeatTracker
+
+        if model is None:
+            model = DEFAULT_DRUM_BEAT_TRACKER
+        if not isinstance(model, DrumBeatTracker):
+            if isinstance(model, (str, Path)) and Path(model).exists() and not (Path(model) / "config.json").is_file():
+                raise FileNotFoundError(f"no DrumBeatTracker checkpoint in {str(model)!r} (config.json missing); "
+                                        "train one with scripts/train_beat_tracker.py or pass model=")
+            model = DrumBeatTracker.from_pretrained(model)
+        self.model = model.eval()
+        self.feature_extractor = BeatAlignedMelFeatureExtractor()
+
+    def _track(self, audio: np.ndarray, sampling_rate: int, mel_features: np.ndarray | None) -> BeatTrackingResult:
+        if mel_features is None:
+            if sampling_rate != self.feature_extractor.sampling_rate:
+                audio = resample(audio, sampling_rate, self.feature_extractor.sampling_rate)
+            mel_features = self.feature_extractor.mel_spectrogram(audio)
+        mel_features = np.asarray(mel_features, dtype=np.float32)
+        if mel_features.ndim != 2 or mel_features.shape[1] != self.model.config.num_mels:
+            raise ValueError(f"mel_features must have shape (num_frames, {self.model.config.num_mels}), got "
+                             f"{mel_features.shape}; compute them with BeatAlignedMelFeatureExtractor.mel_spectrogram")
+        decoded = self.model.track(mel_features)
+        if len(decoded.beats) < 2:
+            return BeatTrackingResult(np.zeros(0), np.zeros(0), decoded.beats_per_bar, self.name,
+                                      confidence=decoded.confidence, unsure=True)
+        return BeatTrackingResult(decoded.beats, decoded.downbeats, decoded.beats_per_bar, self.name,
+                                  confidence=decoded.confidence, unsure=decoded.unsure)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Registry and entry point
 # ---------------------------------------------------------------------------------------------------------------
 
 _BEAT_TRACKERS: dict[str, Callable[..., BeatTracker]] = {
+    DrumBeatTrackerBackend.name: DrumBeatTrackerBackend,
     MadmomBeatTracker.name: MadmomBeatTracker,
     LibrosaBeatTracker.name: LibrosaBeatTracker,
 }

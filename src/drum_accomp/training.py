@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,7 @@ def export_model(model: PreTrainedModel, export_dir: str | os.PathLike, fp16: bo
     export_dir = Path(export_dir)
     export_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.", dir=export_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; an export is a normal folder
     try:
         if fp16:
             state_dict = {name: (tensor.half() if tensor.is_floating_point() else tensor)
@@ -150,10 +152,13 @@ def log_summary(trainer: Trainer, every: int = 1) -> list[dict[str, Any]]:
 
 
 def train_and_export(trainer: Trainer, args: CommonTrainingArguments, settings: dict[str, Any],
-                     extra: dict[str, Any] | None = None, command: str | None = None) -> dict[str, Any]:
+                     extra: dict[str, Any] | None = None, command: str | None = None,
+                     checks: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Train (resuming if asked), evaluate the best model, export it with ``training_summary.json``.
 
     Returns the summary: final validation metrics, steps, seconds, the log summary, the config and ``extra``.
+    ``checks`` is called with the summary before the export; the entries it returns (e.g. warnings about a
+    collapsed codebook) are added to it, so the exported ``training_summary.json`` records them.
     Only the main process exports (DDP runs call this from every process).
     """
     start = time.perf_counter()
@@ -165,12 +170,15 @@ def train_and_export(trainer: Trainer, args: CommonTrainingArguments, settings: 
         "global_step": result.global_step,
         "epoch": result.metrics.get("epoch"),
         "train_seconds": round(train_seconds, 1),
+        "train_samples_per_second": result.metrics.get("train_samples_per_second"),
         "validation": {key: value for key, value in metrics.items() if isinstance(value, (int, float))},
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "settings": settings,
         **(extra or {}),
         "log": log_summary(trainer, every=max(1, len(trainer.state.log_history) // 200)),
     }
+    if checks is not None:
+        summary.update(checks(summary))
     print(f"trained {result.global_step} steps in {train_seconds:.0f} s; validation: "
           + ", ".join(f"{key} {value:.4f}" for key, value in summary["validation"].items() if isinstance(value, float)))
     if args.export_dir and trainer.is_world_process_zero():

@@ -14,8 +14,10 @@ from drum_accomp.models.vqvae import (
     MelVQVAEConfig,
     MelVQVAEModel,
     MelVQVAEOutput,
+    code_statistics,
 )
 from drum_accomp.render import render_midi
+from drum_accomp.training import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NUM_MELS = 80
@@ -46,8 +48,10 @@ def test_config_derived_values_and_shipped_configs_load():
     config = MelVQVAEConfig()
     assert config.frames_per_code == 4 and config.code_rate == 25.0
     for name in ("vqvae_backing.json", "vqvae_drums.json"):
-        shipped = MelVQVAEConfig.from_json_file(REPO_ROOT / "configs" / name)
+        settings = load_settings(REPO_ROOT / "configs" / name)  # {"model": MelVQVAEConfig fields, "training": ...}
+        shipped = MelVQVAEConfig(**settings["model"])
         assert shipped.num_mels == 80 and shipped.frames_per_code == 4
+        assert settings["data"]["crop_frames"] % shipped.downsample_factor == 0
     with pytest.raises(ValueError, match="power of 2"):
         MelVQVAEConfig(downsample_factor=3)
 
@@ -63,6 +67,22 @@ def test_forward_encode_decode_shapes(tiny_model, real_mels):
     codes = tiny_model.encode(real_mels)
     assert codes.shape == (4, 256 // 4) and 0 <= codes.min() and codes.max() < 8
     assert tiny_model.decode(codes).shape == (4, 256, NUM_MELS)
+
+
+def test_mel_l1_is_the_per_window_mean_absolute_error_in_log_mel_units(tiny_model, real_mels):
+    tiny_model.eval()
+    output = tiny_model(real_mels)
+    expected = (output.reconstruction - real_mels).abs().mean(dim=(1, 2))
+    assert output.mel_l1.shape == (4,)
+    torch.testing.assert_close(output.mel_l1, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_code_statistics_count_every_code_of_the_set():
+    perplexity, usage = code_statistics(torch.tensor([[0, 1], [2, 3]]), codebook_size=8)
+    assert usage == 0.5
+    torch.testing.assert_close(perplexity, torch.tensor(4.0))
+    perplexity, usage = code_statistics(torch.zeros(3, 5, dtype=torch.long), codebook_size=8)
+    assert usage == 1 / 8 and torch.isclose(perplexity, torch.tensor(1.0))
 
 
 def test_padding_is_left_out_of_the_reconstruction_loss(tiny_model, real_mels):

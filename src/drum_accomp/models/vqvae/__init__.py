@@ -2,7 +2,7 @@
 
 from .configuration_vqvae import MelVQVAEConfig
 from .modeling_vqvae import MelVQVAEModel, MelVQVAEOutput, MelVQVAEPreTrainedModel
-from .quantizer import MelQuantizerOutput, MelVectorQuantizer
+from .quantizer import MelQuantizerOutput, MelVectorQuantizer, code_statistics
 
 __all__ = [
     "MelQuantizerOutput",
@@ -11,4 +11,5 @@ __all__ = [
     "MelVQVAEOutput",
     "MelVQVAEPreTrainedModel",
     "MelVectorQuantizer",
+    "code_statistics",
 ]

@@ -30,6 +30,8 @@ class MelVQVAEOutput(ModelOutput):
         codes: ``(batch_size, num_frames // downsample_factor)`` long code indices.
         perplexity: scalar ``exp(entropy)`` of the batch's code histogram.
         codebook_usage: scalar fraction of codes used in the batch.
+        mel_l1: ``(batch_size,)`` mean absolute error between input and reconstruction per example, over valid
+            frames and mel bands, in natural-log mel units (the reported metric; no gradient).
     """
 
     loss: torch.Tensor | None = None
@@ -39,6 +41,7 @@ class MelVQVAEOutput(ModelOutput):
     codes: torch.Tensor | None = None
     perplexity: torch.Tensor | None = None
     codebook_usage: torch.Tensor | None = None
+    mel_l1: torch.Tensor | None = None
 
 
 # ----- building blocks ---------------------------------------------------------------------------------------------
@@ -184,6 +187,9 @@ class MelVQVAEModel(MelVQVAEPreTrainedModel):
         denominator = (frame_mask.sum() * self.config.num_mels).clamp(min=1)
         reconstruction_loss = (error.abs().sum() + error.pow(2).sum()) / denominator
         loss = reconstruction_loss + quantizer_output.loss
+        with torch.no_grad():  # back to natural-log units: (batch_size, num_frames, num_mels) -> (batch_size,)
+            valid_values = (frame_mask.sum(dim=1) * self.config.num_mels).clamp(min=1)
+            mel_l1 = error.abs().sum(dim=(1, 2)) * self.config.mel_std / valid_values
         return MelVQVAEOutput(
             loss=loss,
             reconstruction_loss=reconstruction_loss,
@@ -192,6 +198,7 @@ class MelVQVAEModel(MelVQVAEPreTrainedModel):
             codes=quantizer_output.codes,
             perplexity=quantizer_output.perplexity,
             codebook_usage=quantizer_output.codebook_usage,
+            mel_l1=mel_l1,
         )
 
     @torch.no_grad()

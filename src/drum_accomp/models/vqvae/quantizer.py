@@ -33,6 +33,24 @@ class MelQuantizerOutput:
     codebook_usage: torch.Tensor
 
 
+@torch.no_grad()
+def code_statistics(codes: torch.Tensor, codebook_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Perplexity and codebook usage of a set of codes (a batch, or a whole split for evaluation).
+
+    Args:
+        codes: long code indices of any shape, all counted.
+        codebook_size: number of codes of the codebook.
+
+    Returns:
+        ``(perplexity, codebook_usage)`` scalars: ``exp(entropy)`` of the code histogram (1 = one code,
+        ``codebook_size`` = uniform) and the fraction of the codebook used at least once.
+    """
+    counts = torch.bincount(codes.reshape(-1).long(), minlength=codebook_size).double()
+    probabilities = counts / counts.sum().clamp(min=1)
+    perplexity = torch.exp(-(probabilities * torch.log(probabilities + 1e-10)).sum()).float()
+    return perplexity, (counts > 0).float().mean()
+
+
 class MelVectorQuantizer(nn.Module):
     """Vector quantizer with an exponential-moving-average codebook (van den Oord et al. 2017, appendix; Jukebox).
 
@@ -134,15 +152,11 @@ class MelVectorQuantizer(nn.Module):
         # Straight-through estimator: forward uses the codes, backward copies the gradient to the encoder output.
         quantized = hidden_states + (quantized - hidden_states).detach()
 
-        with torch.no_grad():
-            counts = torch.bincount(codes[valid], minlength=self.codebook_size).float()
-            probabilities = counts / counts.sum().clamp(min=1)
-            perplexity = torch.exp(-(probabilities * torch.log(probabilities + 1e-10)).sum())
-            codebook_usage = (counts > 0).float().mean()
+        perplexity, codebook_usage = code_statistics(codes[valid], self.codebook_size)
         return MelQuantizerOutput(
             codes=codes.view(batch_size, num_codes), quantized=quantized, loss=loss,
             perplexity=perplexity, codebook_usage=codebook_usage,
         )
 
 
-__all__ = ["MelQuantizerOutput", "MelVectorQuantizer"]
+__all__ = ["MelQuantizerOutput", "MelVectorQuantizer", "code_statistics"]
