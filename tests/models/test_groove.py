@@ -1,0 +1,144 @@
+"""GrooveModel: shapes, save/load, determinism, KV-cache equivalence, style-only generation, clear errors."""
+
+import pretty_midi
+import pytest
+import torch
+from transformers import AutoConfig, AutoModel
+
+import drum_accomp  # noqa: F401  (registers the Auto classes)
+from drum_accomp import DrumTokenizer
+from drum_accomp.models.groove import GrooveConfig, GrooveModel, lookback_words, word_ticks
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return DrumTokenizer()
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tokenizer):
+    return GrooveConfig.from_tokenizer(tokenizer, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                       intermediate_size=64, field_intermediate_size=32, dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_config):
+    torch.manual_seed(0)
+    return GrooveModel(tiny_config).eval()
+
+
+@pytest.fixture(scope="module")
+def groove_words(tokenizer, groove_midi_path):
+    """The first 120 words of a real GMD funk performance: ``(1, 120, 3)``, starting ``<bos> <STYLE=funk>``."""
+    ids = tokenizer.encode_midi(groove_midi_path, style="funk")
+    return torch.as_tensor(tokenizer.ids_to_words(ids)[:120])[None]
+
+
+def test_forward_shapes_and_loss(model, tiny_config, groove_words):
+    words = groove_words.repeat(2, 1, 1)
+    output = model(words, labels=words, bpm=torch.tensor([80.0, float("nan")]), beats_per_bar=4)
+    dt_size, instrument_size, velocity_size = tiny_config.field_sizes
+    assert output.dt_logits.shape == (2, 120, dt_size)
+    assert output.instrument_logits.shape == (2, 119, instrument_size)
+    assert output.velocity_logits.shape == (2, 119, velocity_size)
+    assert output.last_hidden_state.shape == (2, 120, tiny_config.hidden_size)
+    assert output.field_losses.shape == (3,) and torch.isfinite(output.loss)
+
+
+def test_padding_labels_are_ignored(model, groove_words):
+    labels = groove_words.clone()
+    padded = torch.cat([groove_words, torch.zeros(1, 10, 3, dtype=torch.long)], dim=1)
+    padded_labels = torch.cat([labels, torch.full((1, 10, 3), -100)], dim=1)
+    assert torch.allclose(model(groove_words, labels=labels).loss, model(padded, labels=padded_labels).loss, atol=1e-5)
+
+
+def test_lookback_finds_the_word_played_after_the_same_hit_a_bar_earlier(tiny_config):
+    s = tiny_config.num_special_tokens
+    kick, snare = s + 0, s + 1
+    bar = 4 * tiny_config.ticks_per_beat
+    # bar 1: kick at 0, snare at 192; bar 2: kick at 768 (3 ticks late)
+    words = torch.tensor([[[1, 1, 1], [5, 5, 5], [s + 0, kick, s + 20], [s + 192, snare, s + 25],
+                           [s + 192, s + 9, s], [s + 192, s + 9, s], [s + 192 - 189, s + 9, s],
+                           [s + 192 - 3 + 3, kick, s + 21]]])
+    # positions: 0, 0, 0, 192, 384, 576, 579 (shift dt 3), 771 (kick)
+    ticks = word_ticks(words, tiny_config)
+    candidates, kinds = lookback_words(words, ticks, torch.tensor([bar]), 1, tiny_config)
+    assert kinds[0, -1] == 1  # anchored on the bar-1 kick (3 ticks away)
+    assert candidates[0, -1].tolist() == [s + 192, snare, s + 25]  # "a snare a beat later"
+    assert (kinds[0, :4] == 0).all()  # nothing one bar back during the first bar
+
+
+def test_save_load_roundtrip_gives_equal_outputs(model, groove_words, tmp_path):
+    model.save_pretrained(tmp_path)
+    assert AutoConfig.from_pretrained(tmp_path).model_type == "drum_accomp_groove"
+    loaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert isinstance(loaded, GrooveModel)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(groove_words, bpm=80.0).dt_logits, model(groove_words, bpm=80.0).dt_logits)
+
+
+def test_sampling_is_deterministic_under_a_seed(model, groove_words):
+    kwargs = dict(max_bars=2, bpm=80.0, temperature=1.0, top_k=30, top_p=0.95)
+    first = model.generate(groove_words, seed=7, **kwargs).words
+    again = model.generate(groove_words, seed=7, **kwargs).words
+    other = model.generate(groove_words, seed=8, **kwargs).words
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)
+
+
+def test_kv_cache_generation_equals_no_cache_generation(model, groove_words):
+    cached = model.generate(groove_words, do_sample=False, max_new_words=40, bpm=80.0)
+    uncached = model.generate(groove_words, do_sample=False, max_new_words=40, bpm=80.0, use_cache=False)
+    assert cached.num_generated.item() > 0
+    assert torch.equal(cached.words, uncached.words)
+
+
+def test_generation_stops_at_max_bars_after_the_prompt(model, tiny_config, groove_words):
+    bar = 4 * tiny_config.ticks_per_beat
+    output = model.generate(groove_words, do_sample=True, seed=0, max_bars=1, bpm=80.0, max_new_words=500)
+    prompt_end = word_ticks(groove_words, tiny_config)[0, -1]
+    expected_end = (prompt_end // bar + 1) * bar + bar  # the bar line after the prompt, plus one bar
+    assert output.end_ticks.item() == expected_end
+    generated = output.words[0, output.prompt_length:output.prompt_length + output.num_generated.item()]
+    ticks = word_ticks(output.words, tiny_config)[0, output.prompt_length:output.prompt_length + len(generated)]
+    assert (ticks < expected_end).all()
+
+
+def test_style_only_generation_starts_with_the_style_and_decodes_to_midi(model, tokenizer):
+    styles = [tokenizer.style_id("funk"), tokenizer.style_id("jazz")]
+    output = model.generate(style_ids=styles, max_bars=2, seed=0, bpm=100.0)
+    assert output.prompt_length == 2
+    assert output.words[:, 0, 0].tolist() == [tokenizer.bos_token_id] * 2
+    assert output.words[:, 1, 0].tolist() == styles
+    for row, name in enumerate(("funk", "jazz")):
+        decoded = tokenizer.decode_tokens(tokenizer.words_to_ids(output.words[row].numpy()), bpm=100.0)
+        assert decoded.style == name
+        assert decoded.num_invalid_words == 0
+        assert isinstance(decoded.midi, pretty_midi.PrettyMIDI)
+        assert (decoded.hits.times < 2 * 4 * 60 / 100.0 + 1e-6).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(input_words=torch.zeros(1, 2, 4, dtype=torch.long)), "shape"),
+    (dict(input_words=torch.zeros(1, 2, 3)), "integer"),
+    (dict(input_words=torch.full((1, 2, 3), 999)), "outside"),
+    (dict(), "either input_words"),
+    (dict(style_ids=[2]), "STYLE token ids"),
+    (dict(style_ids=[5], temperature=0.0), "temperature"),
+    (dict(style_ids=[5], top_p=1.5), "top_p"),
+    (dict(style_ids=[5], beats_per_bar=0), "beats_per_bar"),
+])
+def test_bad_generate_inputs_raise_clear_errors(model, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        model.generate(**kwargs)
+
+
+def test_prompt_ending_with_eos_and_bad_labels_raise(model, groove_words):
+    with pytest.raises(ValueError, match="ends with <eos>"):
+        model.generate(torch.cat([groove_words, torch.full((1, 1, 3), 2)], dim=1))
+    with pytest.raises(ValueError, match="labels must have the shape"):
+        model(groove_words, labels=groove_words[:, :-1])
+    with pytest.raises(ValueError, match="field_sizes must give 3"):
+        GrooveConfig(field_sizes=[217, 34])
