@@ -1,0 +1,240 @@
+"""DrumAccompanimentModel: shapes, losses, save/load, determinism, KV cache == no cache, the backing reaches the
+decoder, windowed generation, hit targets <-> MIDI hits, and the per-step decode cost."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoConfig, AutoModel
+
+import drum_accomp  # noqa: F401  (registers the Auto classes)
+from drum_accomp.models.accompaniment import (
+    DrumAccompanimentCollator,
+    DrumAccompanimentConfig,
+    DrumAccompanimentModel,
+    codes_to_step_tokens,
+    hits_from_step_predictions,
+    sample_next_code,
+    step_hit_targets,
+    step_tokens_to_codes,
+)
+
+NUM_CODES = 32
+
+
+def tiny_config(**overrides) -> DrumAccompanimentConfig:
+    settings = {"backing_codebook_size": 16, "drum_codebook_size": 8, "hidden_size": 32, "encoder_layers": 2,
+                    "decoder_layers": 2, "num_attention_heads": 4, "intermediate_size": 64, "max_steps": 16, "codes_per_step": 2,
+                    "dropout": 0.0}
+    return DrumAccompanimentConfig(**{**settings, **overrides})
+
+
+@pytest.fixture(params=[2, 1], ids=["2_codes_per_step", "1_code_per_step"])
+def model(request):
+    torch.manual_seed(0)
+    max_steps = 16 * 2 // request.param  # 32 codes of context either way
+    return DrumAccompanimentModel(tiny_config(codes_per_step=request.param, max_steps=max_steps)).eval()
+
+
+def random_batch(config: DrumAccompanimentConfig, batch_size: int = 3, num_codes: int = NUM_CODES, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    hit_flags = (torch.rand(batch_size, num_codes, 9, generator=generator) < 0.1).float()
+    return {
+        "backing_codes": torch.randint(0, config.backing_codebook_size, (batch_size, num_codes), generator=generator),
+        "beat_positions": torch.arange(num_codes).repeat(batch_size, 1) % 16,
+        "labels": torch.randint(0, config.drum_codebook_size, (batch_size, num_codes), generator=generator),
+        "genre_ids": torch.tensor([config.genre_id("rock"), config.genre_id("funk"), config.genre_id(None)])[
+            :batch_size],
+        "hit_flags": hit_flags,
+        "hit_velocities": hit_flags * torch.randint(1, 128, (batch_size, num_codes, 9), generator=generator),
+        "hit_offsets": hit_flags * torch.rand(batch_size, num_codes, 9, generator=generator),
+    }
+
+
+def test_config_documents_derived_values_and_shipped_config_loads():
+    import json
+    from pathlib import Path
+
+    config = DrumAccompanimentConfig()
+    assert config.code_seconds == 0.04 and config.code_rate == 25.0
+    assert config.step_rate == 12.5 and config.max_codes == 256 and config.max_seconds == pytest.approx(10.24)
+    assert config.output_vocab_size == 64 ** 2 and config.genre_id(None) == config.unknown_genre_id
+    with pytest.raises(ValueError, match="unknown genre"):
+        config.genre_id("polka-metal")
+    with pytest.raises(ValueError, match="must contain 'unknown'"):
+        DrumAccompanimentConfig(genre_vocabulary=["rock"])
+    settings = json.loads((Path(__file__).resolve().parents[2] / "configs" / "accompaniment.json").read_text())
+    shipped = DrumAccompanimentConfig(**settings["model"])
+    assert shipped.max_codes == 256 and shipped.aux_loss_weight > 0
+
+
+def test_forward_shapes_and_losses(model):
+    config = model.config
+    output = model(**random_batch(config))
+    num_steps = NUM_CODES // config.codes_per_step
+    assert output.logits.shape == (3, num_steps, config.drum_codebook_size ** config.codes_per_step)
+    assert output.hit_logits.shape == (3, NUM_CODES, 9, 3)
+    assert output.encoder_last_hidden_state.shape == (3, num_steps, config.hidden_size)
+    # an untrained model is near uniform: about log(8) nats per code
+    assert output.ce_loss.item() == pytest.approx(np.log(config.drum_codebook_size), abs=0.3)
+    torch.testing.assert_close(output.loss, output.ce_loss + config.aux_loss_weight * output.hit_loss)
+    output.loss.backward()
+    assert all(parameter.grad is not None for name, parameter in model.named_parameters()), "unused parameters"
+
+
+def test_ignored_codes_leave_the_loss():
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config()).eval()
+    batch = random_batch(model.config)
+    masked = {**batch, "labels": batch["labels"].clone()}
+    masked["labels"][:, -4:] = -100
+    changed = {**masked, "labels": masked["labels"].clone()}
+    changed["hit_flags"] = batch["hit_flags"].clone()
+    changed["hit_flags"][:, -4:] = 1.0  # targets of ignored codes must not count
+    torch.testing.assert_close(model(**masked).loss, model(**changed).loss)
+
+
+def test_bad_inputs_raise_clear_errors():
+    model = DrumAccompanimentModel(tiny_config()).eval()
+    batch = random_batch(model.config)
+    with pytest.raises(ValueError, match="multiple of codes_per_step"):
+        model(**{**batch, "backing_codes": batch["backing_codes"][:, :31], "beat_positions": batch["beat_positions"][:, :31]})
+    with pytest.raises(ValueError, match="backing_codes must lie in"):
+        model(**{**batch, "backing_codes": batch["backing_codes"] + 100})
+    with pytest.raises(ValueError, match="overlap_steps"):
+        model.generate(batch["backing_codes"], batch["beat_positions"], overlap_steps=16)
+
+
+def test_save_load_round_trip_is_exact(model, tmp_path):
+    batch = random_batch(model.config)
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file()
+    loaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert isinstance(loaded, DrumAccompanimentModel)
+    assert isinstance(AutoConfig.from_pretrained(tmp_path), DrumAccompanimentConfig)
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[name], tensor, rtol=0, atol=0)
+    torch.testing.assert_close(loaded(**batch).logits, model(**batch).logits, rtol=0, atol=0)
+
+
+def test_generation_is_deterministic_with_a_seed(model):
+    batch = random_batch(model.config)
+    first = model.generate(batch["backing_codes"], batch["beat_positions"], seed=7, top_k=5, top_p=0.9)
+    second = model.generate(batch["backing_codes"], batch["beat_positions"], seed=7, top_k=5, top_p=0.9)
+    other = model.generate(batch["backing_codes"], batch["beat_positions"], seed=8, top_k=5, top_p=0.9)
+    assert torch.equal(first.drum_codes, second.drum_codes)
+    assert not torch.equal(first.drum_codes, other.drum_codes)
+    assert first.drum_codes.shape == (3, NUM_CODES) and first.drum_codes.max() < model.config.drum_codebook_size
+    assert first.hit_probabilities.shape == (3, NUM_CODES, 9) and len(first.hits) == 3
+
+
+@pytest.mark.parametrize("num_codes", [NUM_CODES, 101], ids=["one_window", "four_windows_odd_length"])
+def test_kv_cache_generation_equals_no_cache_generation_greedy(model, num_codes):
+    batch = random_batch(model.config, num_codes=num_codes)
+    genre = batch["genre_ids"]
+    cached = model.generate(batch["backing_codes"], batch["beat_positions"], genre, do_sample=False)
+    uncached = model.generate(batch["backing_codes"], batch["beat_positions"], genre, do_sample=False, use_cache=False)
+    assert cached.drum_codes.shape == (3, num_codes)
+    assert torch.equal(cached.drum_codes, uncached.drum_codes)
+    torch.testing.assert_close(cached.hit_probabilities, uncached.hit_probabilities, rtol=1e-4, atol=1e-5)
+
+
+def test_greedy_generation_matches_the_teacher_forced_argmax():
+    """Inside one window, generate() makes the same decoder inputs as forward() on its own output."""
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config()).eval()
+    batch = random_batch(model.config)
+    generated = model.generate(batch["backing_codes"], batch["beat_positions"], batch["genre_ids"], do_sample=False)
+    output = model(batch["backing_codes"], batch["beat_positions"], labels=generated.drum_codes,
+                   genre_ids=batch["genre_ids"])
+    codes = step_tokens_to_codes(output.logits.argmax(-1), model.config.drum_codebook_size, 2).flatten(1)
+    assert torch.equal(codes, generated.drum_codes)
+    torch.testing.assert_close(output.hit_logits[..., 0].sigmoid(), generated.hit_probabilities, rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_the_backing_changes_the_decoder_logits(model):
+    """The aligned encoder state reaches the decoder: zeroing or swapping the backing changes its predictions."""
+    batch = random_batch(model.config)
+    logits = model(**batch).logits
+    zeroed = model(**{**batch, "backing_codes": torch.zeros_like(batch["backing_codes"])}).logits
+    swapped = model(**{**batch, "backing_codes": batch["backing_codes"].roll(1, dims=0)}).logits
+    assert (logits - zeroed).abs().mean() > 1e-3 and (logits - swapped).abs().mean() > 1e-3
+    # the aligned path alone (cross-attention switched off) still carries the backing to the logits
+    for layer in model.decoder.layers:
+        layer.cross_attention.forward = lambda hidden_states, *args, **kwargs: torch.zeros_like(hidden_states)
+    aligned_only = model(**batch).logits
+    aligned_only_zeroed = model(**{**batch, "backing_codes": torch.zeros_like(batch["backing_codes"])}).logits
+    assert (aligned_only - aligned_only_zeroed).abs().mean() > 1e-3
+
+
+def test_genre_changes_the_prediction_and_dropout_only_in_training():
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config(genre_dropout=1.0, decoder_input_dropout=0.0)).eval()
+    batch = random_batch(model.config)
+    rock = model(**{**batch, "genre_ids": torch.full((3,), model.config.genre_id("rock"))}).logits
+    jazz = model(**{**batch, "genre_ids": torch.full((3,), model.config.genre_id("jazz"))}).logits
+    assert not torch.allclose(rock, jazz)
+    model.train()  # genre dropout 1.0: every genre becomes unknown
+    rock = model(**{**batch, "genre_ids": torch.full((3,), model.config.genre_id("rock"))}).logits
+    jazz = model(**{**batch, "genre_ids": torch.full((3,), model.config.genre_id("jazz"))}).logits
+    torch.testing.assert_close(rock, jazz)
+
+
+def test_step_tokens_round_trip_and_ignore_index():
+    codes = torch.tensor([[[3, 7], [0, 0], [-100, 2]]])
+    tokens = codes_to_step_tokens(codes, 8)
+    assert tokens.tolist() == [[31, 0, -100]]
+    assert step_tokens_to_codes(tokens[:, :2], 8, 2).tolist() == [[[3, 7], [0, 0]]]
+
+
+def test_sampling_filters():
+    logits = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
+    generator = torch.Generator().manual_seed(0)
+    assert sample_next_code(logits, do_sample=False).item() == 3
+    top_k = {sample_next_code(logits, top_k=2, generator=generator).item() for _ in range(50)}
+    assert top_k == {2, 3}
+    top_p = {sample_next_code(logits, top_p=0.5, generator=generator).item() for _ in range(50)}
+    assert top_p == {3}  # the top code alone holds 64 % of the mass
+
+
+def test_hit_targets_round_trip_to_drum_hits_at_full_resolution():
+    times = np.array([0.013, 0.013, 0.045, 0.5, 0.51, 1.279, 1.5])
+    classes = np.array([0, 2, 2, 1, 1, 8, 0])
+    velocities = np.array([100, 60, 70, 90, 40, 30, 120])
+    flags, step_velocities, offsets = step_hit_targets(times, classes, velocities, num_codes=32, code_seconds=0.04)
+    assert flags.shape == (32, 9) and flags.sum() == 5  # two snare hits share code 12; 1.5 s is past the window
+    assert step_velocities[12, 1] == 90 and offsets[12, 1] == pytest.approx(0.5, abs=1e-6)  # loudest, earliest
+    hits = hits_from_step_predictions(flags.astype(float), step_velocities.astype(float), offsets, 0.04)
+    np.testing.assert_allclose(hits.times, [0.013, 0.013, 0.045, 0.5, 1.279], atol=1e-6)
+    assert hits.classes.tolist() == [0, 2, 2, 1, 8] and hits.velocities.tolist() == [100, 60, 70, 90, 30]
+
+
+def test_collator_maps_genres_and_hit_targets():
+    config = tiny_config()
+    flags, velocities, offsets = step_hit_targets([0.05], [0], [100], NUM_CODES, 0.04)
+    row = {"backing_codes": np.arange(NUM_CODES) % 16, "drum_codes": np.zeros(NUM_CODES, np.int16),
+           "beat_positions": np.zeros(NUM_CODES, np.int8), "step_hit_flags": flags,
+           "step_hit_velocities": velocities, "step_hit_offsets": offsets}
+    batch = DrumAccompanimentCollator(config)([{**row, "genre": "funk/groove"}, {**row, "genre": "zydeco"}])
+    assert batch["genre_ids"].tolist() == [config.genre_id("funk"), config.unknown_genre_id]
+    assert batch["hit_flags"].shape == (2, NUM_CODES, 9) and batch["hit_velocities"][0, 1, 0] == 100
+
+
+def test_decode_step_cost_of_the_default_model_is_measured():
+    """The shipped size generates 10 s of drums (125 steps of 2 codes) at 1 thread; the time is printed (-s)."""
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = DrumAccompanimentModel(DrumAccompanimentConfig()).eval()
+        codes = torch.randint(0, 64, (1, 250))
+        model.generate(codes[:, :20], codes[:, :20] % 33, seed=0)
+        start = time.process_time()
+        model.generate(codes, codes % 33, seed=0, top_k=50)
+        milliseconds = 1000 * (time.process_time() - start)
+    finally:
+        torch.set_num_threads(threads)
+    print(f"\ndefault model: {milliseconds / 125:.2f} ms CPU per decoder step, {milliseconds / 250:.2f} ms per code")
+    assert milliseconds / 250 < 20  # a loose guard against a broken cache (uncached is ~10x slower)
