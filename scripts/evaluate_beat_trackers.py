@@ -74,6 +74,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--backends", nargs="+", default=["drum", "madmom", "librosa"], choices=available_beat_trackers())
     parser.add_argument("--drum-model", default=None,
                         help="DrumBeatTracker checkpoint for the 'drum' backend (default: the bundled one)")
+    parser.add_argument("--soundfont", default=None,
+                        help="SoundFont to render with: a name of drum_accomp.render.SOUNDFONTS (e.g. musescore_lite, "
+                             "the one kept out of training) or a .sf2 path; default: FluidSynth's GM SoundFont")
     parser.add_argument("--mix", action="store_true", help="also evaluate full mixes (backing + drums)")
     parser.add_argument("--librosa-offset", type=float, default=None,
                         help="seconds added to librosa's beats (default: the tracker's LIBROSA_DEFAULT_OFFSET)")
@@ -238,7 +241,7 @@ def main() -> None:
         try:
             midi = truncate_midi(load_midi(path), args.seconds)
             backing_midi, _ = split_backing_and_drums(midi)
-            backing, drums = render_backing_and_drums(midi, sampling_rate=RENDER_RATE)
+            backing, drums = render_backing_and_drums(midi, sampling_rate=RENDER_RATE, soundfont=args.soundfont)
         except (ValueError, RuntimeError) as error:  # unreadable MIDI, no drum / no backing part, FluidSynth error
             reason = str(error).split(";")[0]
             if "cannot read" in reason:
