@@ -108,7 +108,7 @@ def test_bad_inputs_raise_clear_errors(tiny_model):
 
 @pytest.mark.parametrize("bpm, beats_per_bar", [(120.0, 4), (90.0, 3), (75.0, 4)])
 def test_post_processor_finds_the_beats_and_the_bar_of_a_steady_song(bpm, beats_per_bar):
-    beats = np.arange(0.5, 40.0, 60.0 / bpm)
+    beats = np.arange(1.5, 40.0, 60.0 / bpm)
     downbeats = beats[::beats_per_bar]
     decoded = decode_beats(synthetic_activations(beats, downbeats, 40.5), DrumBeatTrackerConfig())
     assert decoded.beats_per_bar == beats_per_bar

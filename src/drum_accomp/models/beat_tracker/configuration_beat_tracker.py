@@ -35,6 +35,8 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         tempo_std_octaves (`float`, defaults to 1.0): width of that prior in octaves.
         tightness (`float`, defaults to 100.0): how strictly beats keep the estimated tempo in the dynamic
             programme (librosa's ``tightness``).
+        tempo_level_selection (`bool`, defaults to True): also run the programme at half and double the estimated
+            tempo and keep the beats that stand out most from their off-beats (see ``postprocessing``).
         beats_per_bar_options (`list[int]`, defaults to ``[3, 4]``): bar lengths (beats) the Viterbi pass chooses
             between.
         meter_change_probability (`float`, defaults to 1e-4): probability of switching bar length at a bar end.
@@ -64,6 +66,7 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         start_bpm: float = 110.0,
         tempo_std_octaves: float = 1.0,
         tightness: float = 100.0,
+        tempo_level_selection: bool = True,
         beats_per_bar_options: list[int] | tuple[int, ...] = (3, 4),
         meter_change_probability: float = 1e-4,
         downbeat_floor: float = 0.02,
@@ -95,6 +98,7 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         self.start_bpm = float(start_bpm)
         self.tempo_std_octaves = float(tempo_std_octaves)
         self.tightness = float(tightness)
+        self.tempo_level_selection = bool(tempo_level_selection)
         self.beats_per_bar_options = sorted(set(options))
         self.meter_change_probability = float(meter_change_probability)
         self.downbeat_floor = float(downbeat_floor)

@@ -3,8 +3,9 @@
 1. Tempo: librosa's autocorrelation tempogram of the beat activation with a log-normal prior, per frame (a
    local estimate every frame, so tempo changes are followed), folded by octaves onto the song's global tempo
    and into ``[min_bpm, max_bpm]``, then median-smoothed.
-2. Beats: librosa's dynamic programme (Ellis 2007) over the beat activation with that time-varying tempo;
-   beats over silence before the music starts and after it ends are dropped.
+2. Beats: librosa's dynamic programme (Ellis 2007) over the beat activation with that time-varying tempo, and
+   with half and double it; the run whose beats stand out most from its off-beats wins (tempo-octave errors
+   are the commonest failure). Beats over silence before the music starts and after it ends are dropped.
 3. Bars: a Viterbi pass over (bar length, position in bar) states, one step per beat, scored by the downbeat
    activation at each beat; the bar length may change at a bar end with a small probability.
 
@@ -24,6 +25,9 @@ from .configuration_beat_tracker import DrumBeatTrackerConfig
 
 PEAK_RADIUS = 2
 """Frames either side of a beat searched for the activation peak that scores it (±20 ms at 100 frames/s)."""
+
+TEMPO_FACTORS = (1.0, 0.5, 2.0)
+"""Tempo levels tried by the beat programme (the estimate first; ties keep it)."""
 
 TRIM_FRACTION = 0.3
 """Leading and trailing beats whose activation peak is below this fraction of the median beat's are dropped."""
@@ -106,13 +110,37 @@ def _fold_into_range(bpm: np.ndarray, min_bpm: float, max_bpm: float) -> np.ndar
 
 
 def track_beat_frames(beat_activation: np.ndarray, config: DrumBeatTrackerConfig) -> np.ndarray:
-    """``(num_frames,)`` activation -> ``(num_beats,)`` int beat frames (steps 1-2)."""
-    import librosa
+    """``(num_frames,)`` activation -> ``(num_beats,)`` int beat frames (steps 1-2).
 
+    The tempogram often hesitates between a tempo and its double or half (the eighth notes of a slow ballad, the
+    half notes of a fast one). So the programme runs at the estimated tempo and at half and double it, and keeps
+    the beat sequence with the highest *contrast*: mean activation at its beats minus mean activation half-way
+    between them. The network was trained on the notated beat level, so at the right level the beats are strong
+    and the off-beats weak; at double tempo half the "beats" are off-beats, at half tempo the "off-beats" are
+    beats.
+    """
     if len(beat_activation) < 2 or float(beat_activation.max()) <= 1e-6:
         return np.zeros(0, dtype=np.int64)
-    hop_length = 160
     tempo = local_tempo(beat_activation, config)
+    best_frames, best_contrast = np.zeros(0, dtype=np.int64), -np.inf
+    for factor in TEMPO_FACTORS if config.tempo_level_selection else TEMPO_FACTORS[:1]:
+        scaled = tempo * factor
+        if np.median(scaled) < config.min_bpm or np.median(scaled) > config.max_bpm:
+            continue
+        frames = _dynamic_programme(beat_activation, scaled, config)
+        if len(frames) < 2:
+            continue
+        contrast = _beat_contrast(beat_activation, frames)
+        if contrast > best_contrast:
+            best_frames, best_contrast = frames, contrast
+    return best_frames
+
+
+def _dynamic_programme(beat_activation: np.ndarray, tempo: np.ndarray, config: DrumBeatTrackerConfig) -> np.ndarray:
+    """librosa's beat DP at a per-frame ``tempo`` (bpm), with beats over leading/trailing silence dropped."""
+    import librosa
+
+    hop_length = 160
     _, frames = librosa.beat.beat_track(onset_envelope=beat_activation.astype(np.float64),
                                         sr=config.frame_rate * hop_length, hop_length=hop_length, bpm=tempo,
                                         tightness=config.tightness, trim=False, units="frames")
@@ -120,10 +148,16 @@ def track_beat_frames(beat_activation: np.ndarray, config: DrumBeatTrackerConfig
     # Drop the beats the programme placed over silence before the music starts and after it stops (librosa's own
     # trim also drops good first beats: its local score is weak at the edges).
     if len(frames):
-        heard = np.flatnonzero(_peak_values(beat_activation, frames) >= TRIM_FRACTION * np.median(
-            _peak_values(beat_activation, frames)))
+        peaks = _peak_values(beat_activation, frames)
+        heard = np.flatnonzero(peaks >= TRIM_FRACTION * np.median(peaks))
         frames = frames[heard[0]:heard[-1] + 1] if len(heard) else frames[:0]
     return frames
+
+
+def _beat_contrast(beat_activation: np.ndarray, frames: np.ndarray) -> float:
+    """Mean activation peak at the beats minus at the points half-way between consecutive beats."""
+    midpoints = (frames[:-1] + frames[1:]) // 2
+    return float(_peak_values(beat_activation, frames).mean() - _peak_values(beat_activation, midpoints).mean())
 
 
 def _peak_values(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
