@@ -146,7 +146,7 @@ def test_downbeats_without_beats_raise(backing_clip):
 
 
 def test_unknown_backend_raises_listing_the_choices(backing_clip):
-    with pytest.raises(ValueError, match=r"unknown beat tracker 'beat-this'; choose one of librosa, madmom"):
+    with pytest.raises(ValueError, match=r"unknown beat tracker 'beat-this'; choose one of drum, librosa, madmom"):
         beats.track_beats(backing_clip["audio"], SAMPLING_RATE, backend="beat-this")
     assert {"madmom", "librosa"} <= set(beats.available_beat_trackers())
 

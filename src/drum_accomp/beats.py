@@ -1,16 +1,19 @@
 """Beats and downbeats of a backing track, offline, behind one small swappable interface.
 
 Every tracker is a ``BeatTracker``: ``tracker(audio, sampling_rate) -> BeatTrackingResult``, with a ``name`` and
-the ``licence`` of its code and model files. Two backends ship:
+the ``licence`` of its code and model files. Three backends ship:
 
-- ``"madmom"`` (default): RNN downbeat activations + a dynamic Bayesian network over 3/4 and 4/4 bars
-  (Böck, Krebs & Widmer, ISMIR 2016). Accurate on backing-only audio. Code BSD, **models CC BY-NC-SA 4.0
-  (non-commercial)**.
+- ``"drum"`` (default): our ``DrumBeatTracker``, a small TCN over the pipeline's own 80-band mels, trained on
+  backing-only audio and full mixes rendered from real multi-track MIDI, plus a light numpy post-processor. On
+  validation songs (backing only) as accurate as madmom and about 100x faster; it reports a ``confidence`` and
+  flags ``unsure`` results. Code Apache-2.0, **weights CC BY-NC-SA 4.0** (trained on CC BY-NC-SA songs).
+- ``"madmom"``: RNN downbeat activations + a dynamic Bayesian network over 3/4 and 4/4 bars (Böck, Krebs & Widmer,
+  ISMIR 2016). About 7 s per audio minute. Code BSD, **models CC BY-NC-SA 4.0 (non-commercial)**.
 - ``"librosa"``: dynamic-programming beat tracker (Ellis, 2007) plus a simple bar-phase estimate. Permissive
-  (ISC) and fast, but far less accurate, above all on backing-only audio.
+  (ISC, no model files) and fast, but far less accurate, above all on backing-only audio.
 
-More trackers register by name with ``register_beat_tracker`` (a later one, ``"drum"``, reads the feature
-extractor's mels: every tracker therefore accepts an optional ``mel_features=`` that others ignore).
+More trackers register by name with ``register_beat_tracker``; trackers that read the feature extractor's mels
+take them from ``mel_features=`` in ``__call__`` (others ignore it).
 
 Beats a user already has bypass tracking: ``track_beats(..., beats=...)`` or ``beats_from_times``.
 All times are seconds from the start of the audio, float64.
@@ -28,6 +31,9 @@ from typing import Callable, ClassVar, Sequence
 import numpy as np
 
 from .audio import resample, validate_audio
+
+DEFAULT_BEAT_TRACKER = "drum"
+"""The backend ``track_beats`` and the command line use unless told otherwise."""
 
 DEFAULT_BEATS_PER_BAR = 4
 """Bar length assumed when nothing says otherwise (the MIDI default, and by far the most common meter)."""
@@ -549,7 +555,7 @@ def get_beat_tracker(name: str, **kwargs) -> BeatTracker:
 def track_beats(
     audio: np.ndarray,
     sampling_rate: int,
-    backend: "str | BeatTracker" = "madmom",
+    backend: "str | BeatTracker" = DEFAULT_BEAT_TRACKER,
     beats: "Sequence[float] | np.ndarray | None" = None,
     downbeats: "Sequence[float] | np.ndarray | None" = None,
     beats_per_bar: int | None = None,

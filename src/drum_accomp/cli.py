@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .beats import DEFAULT_BEAT_TRACKER
 from .data.build_utils import write_json_atomic
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "slakh_Track00001"
@@ -50,10 +51,22 @@ def _render(args) -> None:
     print(f"wrote {args.output}: {len(audio) / args.sampling_rate:.1f} s at {args.sampling_rate} Hz")
 
 
+BEAT_BACKEND_HELP = ("beat tracker: drum (ours, default: fast, trained on backing tracks), madmom (accurate, slow, "
+                     "non-commercial models) or librosa (fast, permissive, less accurate)")
+
+
+def _warn_if_unsure(result) -> None:
+    """Say so when the tracker could not hear a clear beat (low confidence)."""
+    if result.unsure:
+        confidence = f" (confidence {result.confidence:.2f})" if result.confidence is not None else ""
+        print(f"warning: the beat tracker is unsure of these beats{confidence}; check them, try --backend madmom, "
+              "or give your own beats", file=sys.stderr)
+
+
 def _add_beats(subparsers) -> None:
     parser = subparsers.add_parser("beats", help="track beats and downbeats of an audio file")
     parser.add_argument("audio")
-    parser.add_argument("--backend", default="madmom", help="madmom (accurate, non-commercial models) or librosa")
+    parser.add_argument("--backend", default=DEFAULT_BEAT_TRACKER, help=BEAT_BACKEND_HELP)
     parser.add_argument("-o", "--output", default=None, help="write the beats as JSON here")
     parser.set_defaults(func=_beats)
 
@@ -66,6 +79,7 @@ def _beats(args) -> None:
     result = track_beats(audio, SAMPLING_RATE, backend=args.backend)
     print(f"{len(result.beats)} beats, {len(result.downbeats)} downbeats, {result.beats_per_bar} beats/bar, "
           f"{result.bpm:.1f} BPM ({result.backend})")
+    _warn_if_unsure(result)
     if args.output:
         write_json_atomic(args.output, result.to_dict())
 
@@ -74,7 +88,7 @@ def _add_features(subparsers) -> None:
     parser = subparsers.add_parser("features", help="beat-aligned log-mel features of an audio file (.npz)")
     parser.add_argument("audio")
     parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--beat-backend", default="madmom")
+    parser.add_argument("--beat-backend", default=DEFAULT_BEAT_TRACKER, help=BEAT_BACKEND_HELP)
     parser.set_defaults(func=_features)
 
 
@@ -200,7 +214,7 @@ def _add_demo(subparsers) -> None:
                         help="a drum part to tokenize and re-render over the backing")
     parser.add_argument("--reference-midi", default=str(EXAMPLE_DIR / "all_src.mid"),
                         help="MIDI whose beats are the ground truth for the tracked beats ('' to skip)")
-    parser.add_argument("--beat-backend", default="madmom")
+    parser.add_argument("--beat-backend", default=DEFAULT_BEAT_TRACKER, help=BEAT_BACKEND_HELP)
     parser.add_argument("--style", default="rock")
     parser.add_argument("--output-dir", default="outputs/demo")
     parser.set_defaults(func=_demo)
@@ -230,6 +244,7 @@ def _demo(args) -> None:
     start = time.perf_counter()
     beats = track_beats(backing, SAMPLING_RATE, backend=args.beat_backend)
     timings["beats"] = time.perf_counter() - start
+    _warn_if_unsure(beats)
     report = {"audio": args.audio, "duration_s": duration, "beat_backend": beats.backend, "bpm": beats.bpm,
               "beats_per_bar": beats.beats_per_bar, "num_beats": len(beats.beats)}
     if args.reference_midi:

@@ -5,13 +5,12 @@ fixture (rendered apart), its MIDI beats, beat positions and drum hits, in windo
 Tiny untrained VQ-VAEs turn it into codes, so the tests need neither the built dataset nor trained VQ-VAEs.
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_script
 import torch
 from datasets import Array2D, Dataset, DatasetDict, Features, List, Value, load_from_disk
 
@@ -25,14 +24,6 @@ from drum_accomp.render import render_midi
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WINDOW_FRAMES = 256
 FIRST_SECOND = 42.0  # the fixture's drums come in at 41.5 s
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    script = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = script  # dataclasses look their module up while the script is executed
-    spec.loader.exec_module(script)
-    return script
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ The data is a tiny ``DatasetDict`` shaped like ``data/groove`` (4-bar windows, h
 ``DrumTokenizer``), made from the GMD MIDI fixtures, so the test needs no built dataset.
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 import torch
 from datasets import Dataset, DatasetDict
 from transformers import AutoModel
@@ -24,14 +23,6 @@ torch.set_num_threads(1)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = {"1_funk_80_beat_4-4.mid": ("funk", "train"), "4_jazz_120_beat_3-4.mid": ("jazz", "train"),
             "100_neworleans-secondline_94_beat_4-4.mid": ("neworleans", "validation")}
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    script = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = script  # dataclasses look their module up while the script is executed
-    spec.loader.exec_module(script)
-    return script
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,14 @@ into 2-second segments; ``main()`` trains a tiny vocoder for 2 real steps, resum
 ``AutoModel`` loads, and trains on a drum VQ-VAE's decoded mels with ``--vqvae``.
 """
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import datasets
 import numpy as np
 import pytest
+from helpers import load_script
 import torch
 from transformers import AutoModel
 
@@ -27,22 +26,14 @@ FIXTURE_SPLITS = {"1_funk_80_beat_4-4.mid": "train", "100_neworleans-secondline_
                   "4_jazz_120_beat_3-4.mid": "validation"}
 
 
-def _load_script(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and worker pickling look the module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def build_vocoder_data():
-    return _load_script("build_vocoder_data", REPO_ROOT / "datasets_scripts" / "build_vocoder_data.py")
+    return load_script("build_vocoder_data", "datasets_scripts")
 
 
 @pytest.fixture(scope="module")
 def train_vocoder():
-    return _load_script("train_vocoder", REPO_ROOT / "scripts" / "train_vocoder.py")
+    return load_script("train_vocoder")
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,12 @@ The data is a tiny ``DatasetDict`` of real mels (the multitrack fixture rendered
 saved to disk like ``data/accompaniment``, so the tests need no built dataset.
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_script
 import torch
 from datasets import Array2D, Dataset, DatasetDict, Features, load_from_disk
 from safetensors import safe_open
@@ -25,14 +24,6 @@ from drum_accomp.training import CommonTrainingArguments
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WINDOW_FRAMES = 256
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    script = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = script  # dataclasses look their module up while the script is executed
-    spec.loader.exec_module(script)
-    return script
 
 
 @pytest.fixture(scope="module")

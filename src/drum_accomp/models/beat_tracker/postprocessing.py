@@ -7,7 +7,8 @@
    with half and double it; the run whose beats stand out most from its off-beats wins (tempo-octave errors
    are the commonest failure). Beats over silence before the music starts and after it ends are dropped.
 3. Bars: a Viterbi pass over (bar length, position in bar) states, one step per beat, scored by the downbeat
-   activation at each beat; the bar length may change at a bar end with a small probability.
+   activation at each beat relative to its beat activation; the bar length may change at a bar end with a small
+   probability (which also lets the bar phase recover after a wrong turn).
 
 madmom's DBN decodes beats and bars jointly in a fine tempo-by-phase state space and costs about 0.75 s per
 audio minute here; steps 1-3 take a few tens of milliseconds (``scripts/evaluate_beat_trackers.py`` prints it).
@@ -219,7 +220,11 @@ def decode_beats(activations: np.ndarray, config: DrumBeatTrackerConfig) -> Beat
         return BeatDecoding(empty, empty, config.beats_per_bar_options[-1], float("nan"), 0.0, True,
                             np.zeros(0, dtype=np.int64))
     beat_scores = _peak_values(activations[:, 0], frames)
-    positions, lengths = bar_positions(_peak_values(activations[:, 1], frames), config)
+    downbeat_peaks = _peak_values(activations[:, 1], frames)
+    # P(downbeat | beat) ~ downbeat / beat activation (downbeats are beats): steadier than the raw downbeat
+    # activation, which sags together with the beat activation in quiet passages.
+    downbeat_scores = downbeat_peaks / np.maximum(np.maximum(beat_scores, downbeat_peaks), 1e-6)
+    positions, lengths = bar_positions(downbeat_scores, config)
     beats = frames / config.frame_rate
     confidence = float(beat_scores.mean())
     return BeatDecoding(
