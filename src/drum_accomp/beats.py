@@ -4,9 +4,9 @@ Every tracker is a ``BeatTracker``: ``tracker(audio, sampling_rate) -> BeatTrack
 the ``licence`` of its code and model files. Three backends ship:
 
 - ``"drum"`` (default): our ``DrumBeatTracker``, a small TCN over the pipeline's own 80-band mels, trained on
-  backing-only audio and full mixes rendered from real multi-track MIDI, plus a light numpy post-processor. On
-  validation songs (backing only) as accurate as madmom and about 100x faster; it reports a ``confidence`` and
-  flags ``unsure`` results. Code Apache-2.0, **weights CC BY-NC-SA 4.0** (trained on CC BY-NC-SA songs).
+  backing-only audio and full mixes rendered from real multi-track MIDI, plus a light numpy post-processor. About
+  130x faster than madmom; as accurate on validation songs (backing only), less accurate on the test songs (see
+  the README). It reports a ``confidence`` and flags ``unsure`` results. Code Apache-2.0, **weights CC BY-NC-SA 4.0** (trained on CC BY-NC-SA songs).
 - ``"madmom"``: RNN downbeat activations + a dynamic Bayesian network over 3/4 and 4/4 bars (Böck, Krebs & Widmer,
   ISMIR 2016). About 7 s per audio minute. Code BSD, **models CC BY-NC-SA 4.0 (non-commercial)**.
 - ``"librosa"``: dynamic-programming beat tracker (Ellis, 2007) plus a simple bar-phase estimate. Permissive
