@@ -44,6 +44,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class GrooveArguments:
     dataset: str = field(default=str(REPO_ROOT / "data" / "groove"),
                          metadata={"help": "groove build (datasets_scripts/build_groove.py), with tokenizer/ inside"})
+    init_from: str = field(default="", metadata={"help": "start from this GrooveModel's weights (continue a run "
+                                                          "whose Trainer checkpoints are gone) instead of a fresh model"})
 
 
 @dataclass
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     num_words = sum(min(len(s["words"]), max_words) for s in train_sequences)
 
     # 2. Model.
-    model = GrooveModel(config)
+    model = GrooveModel.from_pretrained(own.init_from, dtype=torch.float32) if own.init_from else GrooveModel(config)
     print(f"sequences: train {len(train_set)} ({num_words:,} words, up to {sequence_bars} bars / {max_words} words), "
           f"validation {len(validation_set)}; model {model.num_parameters():,} parameters "
           f"({model.num_parameters() * 2 / 1e6:.1f} MB in fp16)")

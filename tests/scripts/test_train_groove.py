@@ -97,3 +97,18 @@ def test_two_step_training_resumes_and_exports_a_loadable_model(train_script, ti
     assert output.words.shape[1] >= 2
     summary_file = json.loads((tmp_path / "export" / "training_summary.json").read_text())
     assert summary_file["parameters"] == model.num_parameters()
+
+
+def test_init_from_starts_a_new_run_from_exported_weights(train_script, tiny_groove_dataset, tiny_config, tmp_path):
+    arguments = ["--config", str(tiny_config), "--dataset", str(tiny_groove_dataset), "--eval_steps", "1",
+                 "--torch_threads", "1"]
+    train_script.main(arguments + ["--output_dir", str(tmp_path / "first"), "--export_dir", str(tmp_path / "export"),
+                                   "--max_steps", "1"])
+    exported = GrooveModel.from_pretrained(tmp_path / "export")
+    continued = train_script.main(arguments + ["--output_dir", str(tmp_path / "second"), "--max_steps", "1",
+                                               "--init_from", str(tmp_path / "export")])
+    assert continued["global_step"] == 1
+    # same seed and data: only the starting weights differ, so the losses differ too
+    fresh = train_script.main(arguments + ["--output_dir", str(tmp_path / "fresh"), "--max_steps", "1"])
+    assert exported.num_parameters() > 0
+    assert continued["validation"]["eval_loss"] != fresh["validation"]["eval_loss"]
