@@ -42,7 +42,6 @@ import io
 import json
 import os
 import pickle
-import shlex
 import shutil
 import sys
 import time
@@ -54,7 +53,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from drum_accomp.data.build_utils import check_output_free, check_render_setup, worker_pool
+from drum_accomp.data.build_utils import check_output_free, check_render_setup, command_line, worker_pool
 from drum_accomp.render import HELD_OUT_SOUNDFONT, TRAINING_SOUNDFONTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -849,7 +848,7 @@ def build(args: AccompanimentBuildArguments, command: str | None = None) -> dict
     from drum_accomp.data.song_sources import read_song_sources
 
     started = time.time()
-    command = command or _command(sys.argv[1:])
+    command = command or command_line(__file__)
     output = Path(args.output)
     check_output_free(output, args.overwrite)  # fail before the work, not after it
     labels = read_genre_labels(args.genre_labels) if args.genre_labels else {}
@@ -1015,10 +1014,6 @@ def source_licences(sources: list[str]) -> dict[str, str]:
     return licences
 
 
-def _command(argv: list[str]) -> str:
-    return " ".join(["python", "datasets_scripts/build_accompaniment.py", *(shlex.quote(part) for part in argv)])
-
-
 def _card_summary(args: AccompanimentBuildArguments, records: list, plan: VariantPlan) -> str:
     licences = source_licences(args.source)
     noncommercial = any("nc" in licence for licence in licences.values())
@@ -1103,7 +1098,7 @@ def parse_args(argv: list[str] | None = None) -> AccompanimentBuildArguments:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else list(argv)
-    return build(parse_args(argv), command=_command(argv))
+    return build(parse_args(argv), command=command_line(__file__, argv))
 
 
 if __name__ == "__main__":

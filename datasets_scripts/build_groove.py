@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -38,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from drum_accomp.data.build_utils import check_output_free, check_render_setup, worker_pool
+from drum_accomp.data.build_utils import check_output_free, check_render_setup, command_line, worker_pool
 from drum_accomp.render import TRAINING_SOUNDFONTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -565,7 +564,7 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
     from drum_accomp.data.sources import read_gmd_folder
 
     started = time.time()
-    command = command or _command(sys.argv[1:])
+    command = command or command_line(__file__)
     output = Path(args.output)
     check_output_free(output, args.overwrite)  # fail before the work, not after it
     if args.render:
@@ -688,10 +687,6 @@ def _signature_of(record) -> str:
     return record.time_signature.replace("-", "/") or "unknown"
 
 
-def _command(argv: list[str]) -> str:
-    return " ".join(["python", "datasets_scripts/build_groove.py", *(shlex.quote(part) for part in argv)])
-
-
 def _card_summary(args: GrooveBuildArguments) -> str:
     audio = (" Each window is also rendered to 16 kHz mono audio (int16) with 80-band fp16 log-mels, for the drum "
              "VQ-VAE and vocoder.") if args.render else ""
@@ -762,7 +757,7 @@ def parse_args(argv: list[str] | None = None) -> GrooveBuildArguments:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else list(argv)
-    return build(parse_args(argv), command=_command(argv))
+    return build(parse_args(argv), command=command_line(__file__, argv))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -36,7 +35,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from drum_accomp.data.build_utils import check_output_free, check_render_setup, worker_pool
+from drum_accomp.data.build_utils import check_output_free, check_render_setup, command_line, worker_pool
 from drum_accomp.render import TRAINING_SOUNDFONTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -227,7 +226,7 @@ def build(args: VocoderBuildArguments, command: str | None = None) -> dict[str, 
     from drum_accomp.data.sources import read_gmd_folder
 
     started = time.time()
-    command = command or _command(sys.argv[1:])
+    command = command or command_line(__file__)
     output = Path(args.output)
     check_output_free(output, args.overwrite)  # fail before the work, not after it
     check_render_setup(TRAINING_SOUNDFONTS)
@@ -315,10 +314,6 @@ def _card_sections(args: VocoderBuildArguments) -> dict[str, str]:
             "Loading": "```python\nfrom datasets import load_from_disk\ndataset = load_from_disk(\"data/vocoder\")\n```"}
 
 
-def _command(argv: list[str]) -> str:
-    return " ".join(["python", "datasets_scripts/build_vocoder_data.py", *(shlex.quote(part) for part in argv)])
-
-
 def parse_args(argv: list[str] | None = None) -> VocoderBuildArguments:
     from transformers import HfArgumentParser
 
@@ -328,7 +323,7 @@ def parse_args(argv: list[str] | None = None) -> VocoderBuildArguments:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else list(argv)
-    return build(parse_args(argv), command=_command(argv))
+    return build(parse_args(argv), command=command_line(__file__, argv))
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = AccompanimentTrainer(model=model, args=training_args, train_dataset=train, eval_dataset=validation,
                                    data_collator=DrumAccompanimentCollator(config), callbacks=early_stopping(settings))
     start = time.perf_counter()
-    summary = train_and_export(trainer, common, settings, command=command_line(), extra={
+    summary = train_and_export(trainer, common, settings, command=command_line(__file__, argv), extra={
         "parameters": num_parameters, "codes_dir": str(codes_dir), "train_rows": len(train),
         "validation_rows": len(validation), "codes_per_window": num_codes})
     seconds = time.perf_counter() - start

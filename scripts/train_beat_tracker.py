@@ -12,8 +12,6 @@ the highest mean of beat and downbeat F. Song-level figures against madmom and l
 
 from __future__ import annotations
 
-import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import torch
 from datasets import DatasetDict, load_from_disk
 from transformers import HfArgumentParser, Trainer, TrainerCallback
 
+from drum_accomp.data.build_utils import command_line
 from drum_accomp.data.beat_windows import (BeatAugmentationConfig, BeatWindowDataset, collate_beat_windows,
                                            mel_statistics, reliable_beat_rows)
 from drum_accomp.models.beat_tracker import DrumBeatTracker, DrumBeatTrackerConfig, decode_beats
@@ -103,8 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
         preprocess_logits_for_metrics=lambda logits, labels: torch.sigmoid(logits.float()),
         callbacks=early_stopping(settings) + [SetEpochCallback(train_windows)],
     )
-    command = "python " + shlex.join([str(Path(sys.argv[0]))] + (argv if argv is not None else sys.argv[1:]))
-    return train_and_export(trainer, common, settings, command=command,
+    return train_and_export(trainer, common, settings, command=command_line(__file__, argv),
                             extra={"train_windows": len(train), "validation_windows": len(validation)})
 
 

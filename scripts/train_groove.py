@@ -14,8 +14,6 @@ continuation F1 and genre figures.
 
 from __future__ import annotations
 
-import shlex
-import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from datasets import DatasetDict, load_from_disk
 from transformers import HfArgumentParser, Trainer, TrainerCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
+from drum_accomp.data.build_utils import command_line
 from drum_accomp.models.groove import GrooveConfig, GrooveModel
 from drum_accomp.models.groove.modeling_groove import IGNORE_INDEX
 from drum_accomp.tokenization_drum import DrumTokenizer
@@ -230,8 +229,7 @@ def main(argv: list[str] | None = None) -> dict:
         data_collator=lambda examples: collate_groove(examples, config.pad_token_id),
         callbacks=early_stopping(settings) + [SetEpochCallback(train_set)],
     )
-    command = "python " + shlex.join([str(Path(sys.argv[0]))] + (argv if argv is not None else sys.argv[1:]))
-    summary = train_and_export(trainer, common, settings, command=command,
+    summary = train_and_export(trainer, common, settings, command=command_line(__file__, argv),
                                extra={"train_sequences": len(train_set), "train_words_per_epoch": num_words,
                                       "validation_sequences": len(validation_set),
                                       "parameters": model.num_parameters()})

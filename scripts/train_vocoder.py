@@ -17,7 +17,6 @@ the start) while the target stays the real audio, so the vocoder learns to undo 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from transformers import HfArgumentParser, Trainer
 
+from drum_accomp.data.build_utils import command_line
 from drum_accomp.models.vocoder import DrumVocoder, DrumVocoderConfig
 from drum_accomp.training import CommonTrainingArguments, early_stopping, load_settings, train_and_export, \
     training_arguments
@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
     # 3. Trainer (the default collator stacks the equal-length tensors).
     trainer = Trainer(model=model, args=training_args, train_dataset=train, eval_dataset=validation,
                       callbacks=early_stopping(settings))
-    command = " ".join(["python", "scripts/train_vocoder.py", *(sys.argv[1:] if argv is None else argv)])
-    summary = train_and_export(trainer, common, settings, command=command, extra={
+    summary = train_and_export(trainer, common, settings, command=command_line(__file__, argv), extra={
         "num_parameters": num_parameters, "data": data_path, "vqvae": own.vqvae or None,
         "init_from": own.init_from or None, "train_segments": len(train), "validation_segments": len(validation)})
     return summary

@@ -30,6 +30,7 @@ import torch
 from datasets import Dataset, DatasetDict, load_from_disk
 from transformers import HfArgumentParser, Trainer, default_data_collator, set_seed
 
+from drum_accomp.data.build_utils import command_line
 from drum_accomp.models.vqvae import MelVQVAEConfig, MelVQVAEModel, code_statistics
 from drum_accomp.training import (
     REPO_ROOT,
@@ -201,7 +202,7 @@ def main(common: CommonTrainingArguments | None = None, args: VQVAEArguments | N
     command = None
     if common is None:
         common, args = HfArgumentParser((CommonTrainingArguments, VQVAEArguments)).parse_args_into_dataclasses()
-        command = "python " + " ".join(sys.argv)
+        command = command_line(__file__)
     args = args or VQVAEArguments()
     if common.torch_threads > 0:
         torch.set_num_threads(common.torch_threads)

@@ -81,10 +81,24 @@ class SkipLog:
         return {"total": self.total, "by_reason": dict(self.counts), "examples": self.examples}
 
 
-def command_line() -> str:
-    """The command that is running, quoted so it can be pasted back into a shell."""
-    parts = ["python", *sys.argv] if sys.argv[0].endswith(".py") else sys.argv
-    return " ".join(shlex.quote(part) for part in parts)
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def command_line(script: "str | os.PathLike | None" = None, argv: "list[str] | None" = None) -> str:
+    """The command that is running, quoted so it can be pasted back into a shell.
+
+    Args:
+        script: the running script (pass ``__file__``); shown relative to the repository when it lives there.
+            ``None``: ``sys.argv[0]``.
+        argv: its arguments, e.g. those given to a script's ``main(argv)`` by a test. ``None``: ``sys.argv[1:]``.
+    """
+    if script is None and argv is None and not sys.argv[0].endswith(".py"):
+        return " ".join(shlex.quote(part) for part in sys.argv)  # a console script such as drum-accomp
+    script = Path(script if script is not None else sys.argv[0]).resolve()
+    if script.is_relative_to(REPO_ROOT):
+        script = script.relative_to(REPO_ROOT)
+    parts = ["python", script.as_posix(), *(sys.argv[1:] if argv is None else argv)]
+    return " ".join(shlex.quote(str(part)) for part in parts)
 
 
 def folder_size_bytes(folder: "str | os.PathLike") -> int:
