@@ -195,19 +195,39 @@ class BeatAlignedMelFeatureExtractor(SequenceFeatureExtractor):
             self._cached_key = key
         return self._cached_window, self._cached_mel_filters
 
+    def mel_filters(self) -> torch.Tensor:
+        """librosa's Slaney mel filters of this extractor, ``(num_frequency_bins, num_mels)`` float32."""
+        return self._stft_constants()[1]
+
+    def _spectrum(self, waveforms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(batch_size, num_samples)`` float32 -> complex STFT ``(batch_size, num_frames, num_frequency_bins)``
+        (centred, zero-padded, periodic Hann) and the mel filters, both on the waveforms' device."""
+        window, mel_filters = (constant.to(waveforms.device) for constant in self._stft_constants())
+        spectrum = torch.stft(
+            waveforms, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length, window=window,
+            center=True, pad_mode="constant", return_complex=True,
+        )  # (batch_size, num_frequency_bins, num_frames) complex64, stored frame-major
+        return spectrum.transpose(1, 2), mel_filters  # (batch_size, num_frames, num_frequency_bins): no copy
+
     def _mel_power_batch(self, waveforms: torch.Tensor) -> torch.Tensor:
         """``(batch_size, num_samples)`` float32 -> mel power ``(batch_size, num_frames, num_mels)`` float32."""
-        window, mel_filters = self._stft_constants()
         with torch.inference_mode():
-            spectrum = torch.stft(
-                waveforms, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length, window=window,
-                center=True, pad_mode="constant", return_complex=True,
-            )  # (batch_size, num_frequency_bins, num_frames) complex64, stored frame-major
-            spectrum = spectrum.transpose(1, 2)  # (batch_size, num_frames, num_frequency_bins), contiguous: no copy
+            spectrum, mel_filters = self._spectrum(waveforms)
             # |X|^2 as re^2 + im^2 on a real view, squared in place: cheaper than abs() (a sqrt) then square
             parts = torch.view_as_real(spectrum).square_()  # (batch_size, num_frames, num_frequency_bins, 2)
             power = parts[..., 0] + parts[..., 1]  # (batch_size, num_frames, num_frequency_bins)
             return torch.matmul(power, mel_filters)  # (batch_size, num_frames, num_mels)
+
+    def log_mel_tensor(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """Differentiable log-mels of ``(batch_size, num_samples)`` waveforms on any device, with the same
+        definition as ``mel_spectrogram`` (for losses on generated audio, e.g. the vocoder's mel loss).
+
+        Returns:
+            ``(batch_size, 1 + num_samples // hop_length, num_mels)`` float32.
+        """
+        spectrum, mel_filters = self._spectrum(waveforms.float())
+        power = spectrum.real.square() + spectrum.imag.square()  # (batch_size, num_frames, num_frequency_bins)
+        return torch.matmul(power, mel_filters).clamp(min=self.log_floor).log()
 
     def _log(self, mel_power: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():

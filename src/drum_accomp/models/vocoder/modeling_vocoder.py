@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
+from ...feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
 from .configuration_vocoder import DrumVocoderConfig
 
 
@@ -47,44 +47,21 @@ _MAGNITUDE_FLOOR = 1e-5
 
 
 def mel_filter_bank(config: DrumVocoderConfig) -> torch.Tensor:
-    """librosa's Slaney mel filters ``(mel_n_fft // 2 + 1, num_mels)`` float32, as ``BeatAlignedMelFeatureExtractor``."""
-    import librosa  # only the filter bank needs it
-
-    filters = librosa.filters.mel(sr=config.sampling_rate, n_fft=config.mel_n_fft, n_mels=config.num_mels,
-                                  fmin=config.mel_fmin, fmax=config.mel_fmax, htk=False, norm="slaney",
-                                  dtype=np.float32)
-    return torch.from_numpy(np.ascontiguousarray(filters.T))
+    """The feature extractor's Slaney mel filters ``(mel_n_fft // 2 + 1, num_mels)`` float32 for this config."""
+    return BeatAlignedMelFeatureExtractor(**config.feature_extractor_kwargs()).mel_filters()
 
 
 class DrumVocoderMelSpectrogram(nn.Module):
-    """Differentiable log-mel with the feature extractor's definition (``torch.stft``, centred, zero-padded, Hann,
-    power, Slaney filters, ``log(max(power, log_floor))``).
-
-    The window and filters are plain cached tensors, not buffers: they follow from the config, so they are never
-    saved, and transformers 5 leaves non-persistent buffers uninitialised when loading.
-    """
+    """Differentiable log-mel with exactly the feature extractor's definition: a ``BeatAlignedMelFeatureExtractor``
+    built from the config computes it (``log_mel_tensor``), so the mel is defined in one place."""
 
     def __init__(self, config: DrumVocoderConfig):
         super().__init__()
-        self.config = config
-        self._constants: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def _window_and_filters(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        key = (device.type, device.index)
-        if key not in self._constants:
-            window = torch.hann_window(self.config.mel_win_length, periodic=True, device=device)
-            self._constants[key] = (window, mel_filter_bank(self.config).to(device))
-        return self._constants[key]
+        self.extractor = BeatAlignedMelFeatureExtractor(**config.feature_extractor_kwargs())
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         """``(batch_size, num_samples)`` -> log-mels ``(batch_size, 1 + num_samples // hop_length, num_mels)``."""
-        window, filters = self._window_and_filters(waveforms.device)
-        spectrum = torch.stft(waveforms.float(), n_fft=self.config.mel_n_fft, hop_length=self.config.hop_length,
-                              win_length=self.config.mel_win_length, window=window, center=True,
-                              pad_mode="constant", return_complex=True)  # (batch_size, bins, frames)
-        power = spectrum.real.square() + spectrum.imag.square()
-        mel_power = torch.matmul(power.transpose(1, 2), filters)  # (batch_size, frames, num_mels)
-        return mel_power.clamp(min=self.config.log_floor).log()
+        return self.extractor.log_mel_tensor(waveforms)
 
 
 def multi_resolution_stft_loss(predicted: torch.Tensor, target: torch.Tensor,
