@@ -34,6 +34,7 @@ from transformers.utils import ModelOutput
 
 from ...genres import top_level_style
 from ...midi import DrumHits
+from ..sampling import sample_next_code
 from .configuration_accompaniment import DrumAccompanimentConfig
 
 HIT_FLAG, HIT_VELOCITY, HIT_OFFSET = 0, 1, 2
@@ -390,29 +391,6 @@ class DrumAccompanimentHitHead(nn.Module):
         hit_logits = self.output(F.gelu(self.dense(hidden_states)))  # (batch_size, num_steps, k * classes * 3)
         batch_size, num_steps, _ = hit_logits.shape
         return hit_logits.view(batch_size, num_steps * self.codes_per_step, self.num_drum_classes, 3)
-
-
-# ----- sampling ----------------------------------------------------------------------------------------------------
-
-
-def sample_next_code(
-    logits: torch.Tensor, do_sample: bool = True, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """``(batch_size, vocab)`` logits -> ``(batch_size,)`` tokens: greedy, or temperature / top-k / top-p sampling."""
-    if not do_sample or temperature <= 0:
-        return logits.argmax(dim=-1)
-    logits = logits / temperature
-    if 0 < top_k < logits.shape[-1]:
-        kth_largest = torch.topk(logits, top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth_largest, float("-inf"))
-    if top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-        sorted_probabilities = sorted_logits.softmax(dim=-1)
-        # drop a code when the codes more likely than it already hold top_p of the mass (the first always stays)
-        drop = (sorted_probabilities.cumsum(dim=-1) - sorted_probabilities) >= top_p
-        logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
-    return torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(-1)
 
 
 # ----- models ------------------------------------------------------------------------------------------------------

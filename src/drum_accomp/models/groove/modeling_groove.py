@@ -28,6 +28,7 @@ from transformers.cache_utils import Cache, DynamicCache
 from transformers.models.llama.modeling_llama import LlamaMLP, LlamaRMSNorm, apply_rotary_pos_emb
 from transformers.utils import ModelOutput
 
+from ..sampling import sample_next_code
 from .configuration_groove import GrooveConfig
 
 DT_FIELD, INSTRUMENT_FIELD, VELOCITY_FIELD = 0, 1, 2
@@ -584,21 +585,10 @@ class GrooveModel(GroovePreTrainedModel):
         logits: torch.Tensor, allowed: torch.Tensor, do_sample: bool, temperature: float, top_k: int, top_p: float,
         generator: torch.Generator,
     ) -> torch.Tensor:
-        """One index per row from ``(batch_size, size)`` logits: argmax, or a top-k / top-p filtered sample."""
+        """One index per row from ``(batch_size, size)`` logits restricted to ``allowed``: argmax, or a top-k /
+        top-p filtered sample (``models.sampling.sample_next_code``)."""
         logits = logits.float().masked_fill(~allowed, float("-inf"))
-        if not do_sample:
-            return logits.argmax(dim=-1)
-        logits = logits / temperature
-        if top_k > 0:
-            kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-        if top_p < 1.0:
-            sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-            cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
-            drop = cumulative - sorted_logits.softmax(dim=-1) >= top_p  # keep the smallest set reaching top_p
-            logits = logits.masked_fill(torch.zeros_like(drop).scatter(1, order, drop), float("-inf"))
-        probabilities = logits.softmax(dim=-1)
-        return torch.multinomial(probabilities, 1, generator=generator).squeeze(-1)
+        return sample_next_code(logits, do_sample, temperature, top_k, top_p, generator)
 
 
 __all__ = [
