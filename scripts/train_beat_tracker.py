@@ -21,9 +21,9 @@ import torch
 from datasets import DatasetDict, load_from_disk
 from transformers import HfArgumentParser, Trainer, TrainerCallback
 
-from drum_accomp.data.build_utils import command_line
+from drum_accomp.data.build_utils import command_line, measure_mel_statistics
 from drum_accomp.data.beat_windows import (BeatAugmentationConfig, BeatWindowDataset, collate_beat_windows,
-                                           mel_statistics, reliable_beat_rows)
+                                           reliable_beat_rows)
 from drum_accomp.models.beat_tracker import DrumBeatTracker, DrumBeatTrackerConfig, decode_beats
 from drum_accomp.training import (CommonTrainingArguments, early_stopping, load_settings, train_and_export,
                                   training_arguments)
@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> dict:
     # 2. Model: mel statistics measured on the training rows unless the config fixes them.
     model_settings = dict(settings["model"])
     if "mel_mean" not in model_settings or "mel_std" not in model_settings:
-        model_settings["mel_mean"], model_settings["mel_std"] = mel_statistics(train)
+        statistics = measure_mel_statistics(train.select_columns(["backing_mel"]).with_format("numpy"), "backing_mel",
+                                            batch_size=256)
+        model_settings["mel_mean"], model_settings["mel_std"] = statistics["mel_mean"], statistics["mel_std"]
     config = DrumBeatTrackerConfig(**model_settings)
     model = DrumBeatTracker(config)
     print(f"windows: train {len(train)}, validation {len(validation)}; model {model.num_parameters():,} parameters, "

@@ -30,7 +30,7 @@ import torch
 from datasets import Dataset, DatasetDict, load_from_disk
 from transformers import HfArgumentParser, Trainer, default_data_collator, set_seed
 
-from drum_accomp.data.build_utils import command_line
+from drum_accomp.data.build_utils import command_line, measure_mel_statistics
 from drum_accomp.models.vqvae import MelVQVAEConfig, MelVQVAEModel, code_statistics
 from drum_accomp.training import (
     REPO_ROOT,
@@ -120,23 +120,6 @@ def check_window_lengths(splits: DatasetDict, column: str, crop_frames: int, con
         raise ValueError(f"data.crop_frames={crop_frames} must be a positive multiple of downsample_factor={factor} "
                          f"and at most the window length {num_frames}")
     return num_frames
-
-
-def measure_mel_statistics(rows: Dataset, column: str, batch_size: int = 64) -> dict[str, Any]:
-    """Mean and standard deviation of every value of ``column`` (all frames, all bands) over ``rows``."""
-    total = total_squares = 0.0
-    count = 0
-    low, high = float("inf"), float("-inf")
-    for start in range(0, len(rows), batch_size):
-        values = rows[start:start + batch_size][column].double()  # (batch_size, num_frames, num_mels)
-        total += float(values.sum())
-        total_squares += float(values.pow(2).sum())
-        count += values.numel()
-        low, high = min(low, float(values.min())), max(high, float(values.max()))
-    mean = total / count
-    return {"column": column, "rows": len(rows), "values": count, "mel_mean": round(mean, 4),
-            "mel_std": round(float(np.sqrt(max(total_squares / count - mean**2, 0.0))), 4),
-            "min": round(low, 4), "max": round(high, 4)}
 
 
 # ----- metrics -----------------------------------------------------------------------------------------------------

@@ -114,13 +114,5 @@ def collate_beat_windows(items: list[dict[str, torch.Tensor]]) -> dict[str, torc
     return {key: torch.stack([item[key] for item in items]) for key in items[0]}
 
 
-def mel_statistics(dataset, column: str = "backing_mel", rows: int = 256, seed: int = 0) -> tuple[float, float]:
-    """Mean and standard deviation of the log-mels over ``rows`` random rows (for the model config)."""
-    rng = np.random.default_rng(seed)
-    picks = sorted(rng.choice(len(dataset), size=min(rows, len(dataset)), replace=False).tolist())
-    values = np.asarray(dataset.select(picks).with_format("numpy")[column], dtype=np.float64)
-    return float(values.mean()), float(values.std())
-
-
-__all__ = ["BeatAugmentationConfig", "BeatWindowDataset", "augment_mels", "collate_beat_windows", "mel_statistics",
+__all__ = ["BeatAugmentationConfig", "BeatWindowDataset", "augment_mels", "collate_beat_windows",
            "reliable_beat_rows"]

@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+
 
 def check_output_free(output_dir: "str | os.PathLike", overwrite: bool) -> Path:
     """Raise ``FileExistsError`` when ``output_dir`` exists and ``overwrite`` is not set (call it before long work)."""
@@ -99,6 +101,24 @@ def command_line(script: "str | os.PathLike | None" = None, argv: "list[str] | N
         script = script.relative_to(REPO_ROOT)
     parts = ["python", script.as_posix(), *(sys.argv[1:] if argv is None else argv)]
     return " ".join(shlex.quote(str(part)) for part in parts)
+
+
+def measure_mel_statistics(rows, column: str, batch_size: int = 64) -> dict[str, Any]:
+    """Mean and standard deviation of every value of a mel ``column`` (all frames, all bands) over ``rows`` (a
+    ``datasets.Dataset`` in any format): the ``mel_mean`` / ``mel_std`` a model config normalises with."""
+    total = total_squares = 0.0
+    count = 0
+    low, high = float("inf"), float("-inf")
+    for start in range(0, len(rows), batch_size):
+        values = np.asarray(rows[start:start + batch_size][column], dtype=np.float64)  # (batch, frames, mels)
+        total += float(values.sum())
+        total_squares += float(np.square(values).sum())
+        count += values.size
+        low, high = min(low, float(values.min())), max(high, float(values.max()))
+    mean = total / count
+    return {"column": column, "rows": len(rows), "values": count, "mel_mean": round(mean, 4),
+            "mel_std": round(float(np.sqrt(max(total_squares / count - mean**2, 0.0))), 4),
+            "min": round(low, 4), "max": round(high, 4)}
 
 
 def folder_size_bytes(folder: "str | os.PathLike") -> int:
