@@ -91,10 +91,9 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="pretty_midi")
 
     if args.cache.is_file():
-        cache = json.loads(np.load(args.cache, allow_pickle=False)["index"].item())
         arrays = np.load(args.cache, allow_pickle=False)
         cache = {name: {**meta, **{key: arrays[f"{index}/{key}"] for key in ("mels", "beats", "downbeats")}}
-                 for index, (name, meta) in enumerate(cache.items())}
+                 for index, (name, meta) in enumerate(json.loads(arrays["index"].item()).items())}
     else:
         cache = build_cache(args)
         args.cache.parent.mkdir(parents=True, exist_ok=True)

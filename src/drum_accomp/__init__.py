@@ -42,47 +42,24 @@ AutoModelForSequenceClassification.register(DrumGenreClassifierConfig, DrumGenre
 __all__ += ["DrumGenreClassifier", "DrumGenreClassifierConfig"]
 # --- end genre classifier registration ---
 
-# --- mel VQ-VAE registration ---
-# AutoConfig / AutoModel find the VQ-VAE (backing or drums: one class, two configs) by config.json's model_type.
+# --- model registrations ---
+# AutoConfig / AutoModel find each model by the model_type saved in its config.json.
+from .models.accompaniment import DrumAccompanimentConfig, DrumAccompanimentModel
+from .models.beat_tracker import DrumBeatTracker, DrumBeatTrackerConfig
+from .models.groove import GrooveConfig, GrooveModel
+from .models.vocoder import DrumVocoder, DrumVocoderConfig
 from .models.vqvae import MelVQVAEConfig, MelVQVAEModel
 
-AutoConfig.register("drum_accomp_mel_vqvae", MelVQVAEConfig, exist_ok=True)
-AutoModel.register(MelVQVAEConfig, MelVQVAEModel, exist_ok=True)
-__all__ += ["MelVQVAEConfig", "MelVQVAEModel"]
-# --- end mel VQ-VAE registration ---
-
-# --- beat tracker registration ---
-# AutoConfig / AutoModel find our beat and downbeat tracker by config.json's model_type.
-from .models.beat_tracker import DrumBeatTracker, DrumBeatTrackerConfig
-
-AutoConfig.register("drum_accomp_beat_tracker", DrumBeatTrackerConfig, exist_ok=True)
-AutoModel.register(DrumBeatTrackerConfig, DrumBeatTracker, exist_ok=True)
-__all__ += ["DrumBeatTracker", "DrumBeatTrackerConfig"]
-# --- end beat tracker registration ---
-
-# --- drum vocoder registration ---
-# AutoConfig / AutoModel find the vocoder (drum mel -> 16 kHz audio) by config.json's model_type.
-from .models.vocoder import DrumVocoder, DrumVocoderConfig
-
-AutoConfig.register("drum_accomp_vocoder", DrumVocoderConfig, exist_ok=True)
-AutoModel.register(DrumVocoderConfig, DrumVocoder, exist_ok=True)
-__all__ += ["DrumVocoder", "DrumVocoderConfig"]
-# --- end drum vocoder registration ---
-
-# --- drum accompaniment model registration ---
-# AutoConfig / AutoModel find the accompaniment model (backing codes -> drum codes + hits) by config.json's model_type.
-from .models.accompaniment import DrumAccompanimentConfig, DrumAccompanimentModel
-
-AutoConfig.register("drum_accomp_accompaniment", DrumAccompanimentConfig, exist_ok=True)
-AutoModel.register(DrumAccompanimentConfig, DrumAccompanimentModel, exist_ok=True)
-__all__ += ["DrumAccompanimentConfig", "DrumAccompanimentModel"]
-# --- end drum accompaniment model registration ---
-
-# --- groove model registration ---
-# AutoConfig / AutoModel find the groove LM (drum compound words, STYLE token first) by config.json's model_type.
-from .models.groove import GrooveConfig, GrooveModel
-
-AutoConfig.register("drum_accomp_groove", GrooveConfig, exist_ok=True)
-AutoModel.register(GrooveConfig, GrooveModel, exist_ok=True)
-__all__ += ["GrooveConfig", "GrooveModel"]
-# --- end groove model registration ---
+for _config_class, _model_class in (
+    (MelVQVAEConfig, MelVQVAEModel),  # backing or drums: one class, two configs
+    (DrumBeatTrackerConfig, DrumBeatTracker),
+    (DrumVocoderConfig, DrumVocoder),  # drum mel -> 16 kHz audio
+    (DrumAccompanimentConfig, DrumAccompanimentModel),  # backing codes -> drum codes + hits
+    (GrooveConfig, GrooveModel),  # drum compound words, STYLE token first
+):
+    AutoConfig.register(_config_class.model_type, _config_class, exist_ok=True)
+    AutoModel.register(_config_class, _model_class, exist_ok=True)
+del _config_class, _model_class
+__all__ += ["MelVQVAEConfig", "MelVQVAEModel", "DrumBeatTracker", "DrumBeatTrackerConfig", "DrumVocoder",
+            "DrumVocoderConfig", "DrumAccompanimentConfig", "DrumAccompanimentModel", "GrooveConfig", "GrooveModel"]
+# --- end model registrations ---
