@@ -47,6 +47,7 @@ __all__ += ["DrumGenreClassifier", "DrumGenreClassifierConfig"]
 from .models.accompaniment import DrumAccompanimentConfig, DrumAccompanimentModel
 from .models.beat_tracker import DrumBeatTracker, DrumBeatTrackerConfig
 from .models.groove import GrooveConfig, GrooveModel
+from .models.system import DrumAccompanimentSystem, DrumAccompanimentSystemConfig
 from .models.vocoder import DrumVocoder, DrumVocoderConfig
 from .models.vqvae import MelVQVAEConfig, MelVQVAEModel
 
@@ -56,10 +57,27 @@ for _config_class, _model_class in (
     (DrumVocoderConfig, DrumVocoder),  # drum mel -> 16 kHz audio
     (DrumAccompanimentConfig, DrumAccompanimentModel),  # backing codes -> drum codes + hits
     (GrooveConfig, GrooveModel),  # drum compound words, STYLE token first
+    (DrumAccompanimentSystemConfig, DrumAccompanimentSystem),  # all of the above in one checkpoint
 ):
     AutoConfig.register(_config_class.model_type, _config_class, exist_ok=True)
     AutoModel.register(_config_class, _model_class, exist_ok=True)
 del _config_class, _model_class
 __all__ += ["MelVQVAEConfig", "MelVQVAEModel", "DrumBeatTracker", "DrumBeatTrackerConfig", "DrumVocoder",
-            "DrumVocoderConfig", "DrumAccompanimentConfig", "DrumAccompanimentModel", "GrooveConfig", "GrooveModel"]
+            "DrumVocoderConfig", "DrumAccompanimentConfig", "DrumAccompanimentModel", "GrooveConfig", "GrooveModel",
+            "DrumAccompanimentSystem", "DrumAccompanimentSystemConfig"]
 # --- end model registrations ---
+
+# --- pipeline registration ---
+# pipeline("drum-accompaniment") finds its class here; with no model= it loads the checkpoint bundled inside the
+# package (an absolute local path as the default "model" is what transformers 5.23's pipeline() accepts offline).
+from transformers.pipelines import PIPELINE_REGISTRY
+
+from .pipelines import DEFAULT_ACCOMPANIMENT_MODEL, DEFAULT_GROOVE_MODEL, DrumAccompanimentPipeline, DrumGroovePipeline
+
+PIPELINE_REGISTRY.register_pipeline("drum-accompaniment", pipeline_class=DrumAccompanimentPipeline,
+                                    pt_model=DrumAccompanimentSystem,
+                                    default={"model": (str(DEFAULT_ACCOMPANIMENT_MODEL), "main")}, type="audio")
+PIPELINE_REGISTRY.register_pipeline("drum-groove", pipeline_class=DrumGroovePipeline, pt_model=GrooveModel,
+                                    default={"model": (str(DEFAULT_GROOVE_MODEL), "main")}, type="multimodal")
+__all__ += ["DrumAccompanimentPipeline", "DrumGroovePipeline"]
+# --- end pipeline registration ---

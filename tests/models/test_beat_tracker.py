@@ -176,3 +176,9 @@ def test_bundled_tracker_follows_a_real_rendered_backing_track_in_three_four(son
     assert result.beats_per_bar == 3
     reference_beats = mir_eval.beat.trim_beats(reference_beats[reference_beats < len(backing) / 16000])
     assert mir_eval.beat.f_measure(reference_beats, mir_eval.beat.trim_beats(result.beats)) > 0.8
+
+
+def test_digital_silence_gets_no_beats(tiny_model):
+    silence = np.full((500, 80), np.log(tiny_model.config.log_floor), dtype=np.float32)
+    assert np.all(tiny_model.activations(silence) == 0.0)
+    assert len(tiny_model.track(silence).beats) == 0

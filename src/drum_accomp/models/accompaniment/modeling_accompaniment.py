@@ -31,6 +31,7 @@ from torch.nn import functional as F
 from transformers import PreTrainedModel
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.utils import ModelOutput
+from tqdm.auto import tqdm
 
 from ...genres import top_level_style
 from ...midi import DrumHits
@@ -573,6 +574,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         use_cache: bool = True,
         overlap_steps: int | None = None,
         hit_threshold: float | None = None,
+        show_progress: bool = False,
     ) -> DrumAccompanimentGenerationOutput:
         """Write drums for the backing: one drum code (and its hits) per backing code, any number of codes.
 
@@ -593,6 +595,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             overlap_steps: prompt length of the windows after the first, ``< max_steps``; ``max_steps // 2`` by
                 default.
             hit_threshold: hit probability above which a hit is written (``config.hit_threshold`` by default).
+            show_progress: a tqdm progress bar over the generated steps (updated once per window).
         """
         # 1. Inputs, padding to whole steps, and the window plan.
         self._check_inputs(backing_codes, beat_positions, window=False)
@@ -618,6 +621,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
 
         # 2. Window by window: encode the backing, read the prompt, generate the new steps.
         window_start, done = 0, 0
+        progress = tqdm(total=num_steps, unit="step", desc="drums", disable=not show_progress)
         while done < num_steps:
             window_end = min(window_start + window, num_steps)
             codes_slice = slice(window_start * codes_per_step, window_end * codes_per_step)
@@ -627,8 +631,10 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
                                                               window_end - done, use_cache, sampling)
             drum_codes[:, done:window_end] = new_codes
             hit_logits[:, done * codes_per_step:window_end * codes_per_step] = new_hit_logits
+            progress.update(window_end - done)
             done = window_end
             window_start = max(0, min(done - overlap, num_steps - window))
+        progress.close()
 
         # 3. Codes back to the song's length; hits at full timing resolution.
         drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes]

@@ -23,6 +23,9 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         dropout (`float`, defaults to 0.1): dropout inside the blocks.
         mel_mean (`float`, defaults to -6.0): subtracted from the natural-log mels before the network.
         mel_std (`float`, defaults to 3.0): the mels are divided by it after subtracting ``mel_mean``.
+        log_floor (`float`, defaults to 1e-5): the feature extractor's mel power floor; frames whose every band
+            is at ``log(log_floor)`` are digital silence and get beat / downbeat probability 0 (the network,
+            never trained on silence, would otherwise fire there).
         target_widening (`float`, defaults to 0.5): training target of the frames next to an annotated beat
             (the annotated frame gets 1); makes the loss forgiving of one-frame (10 ms) label jitter.
         positive_weight (`float`, defaults to 4.0): weight of beat/downbeat frames in the binary cross-entropy
@@ -57,6 +60,7 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         dropout: float = 0.1,
         mel_mean: float = -6.0,
         mel_std: float = 3.0,
+        log_floor: float = 1e-5,
         target_widening: float = 0.5,
         positive_weight: float = 4.0,
         downbeat_loss_weight: float = 1.0,
@@ -89,6 +93,7 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         self.dropout = float(dropout)
         self.mel_mean = float(mel_mean)
         self.mel_std = float(mel_std)
+        self.log_floor = float(log_floor)
         self.target_widening = float(target_widening)
         self.positive_weight = float(positive_weight)
         self.downbeat_loss_weight = float(downbeat_loss_weight)

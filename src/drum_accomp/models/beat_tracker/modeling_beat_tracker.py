@@ -6,6 +6,7 @@ training, ``track`` for use). Decoding activations into times lives in ``postpro
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +131,10 @@ class DrumBeatTracker(DrumBeatTrackerPreTrainedModel):
         self.eval()
         logits = self(mels[None].to(self.device, dtype=self.dtype)).logits[0]
         self.train(was_training)
-        return torch.sigmoid(logits.float()).cpu().numpy()
+        probabilities = torch.sigmoid(logits.float()).cpu().numpy()
+        silent = mels.amax(dim=1).numpy() <= math.log(self.config.log_floor) + 1e-3  # digital silence
+        probabilities[silent] = 0.0
+        return probabilities
 
     def track(self, mel_features: np.ndarray | torch.Tensor) -> BeatDecoding:
         """``(num_frames, num_mels)`` mels -> beats, downbeats, bar length, confidence (``BeatDecoding``)."""

@@ -1,0 +1,71 @@
+"""pipeline("drum-groove") on the committed groove checkpoint: style-only grooves and continuations of a real GMD
+prompt stay inside the asked bars at the asked tempo and meter; seeds reproduce; bad input gets clear errors."""
+
+import numpy as np
+import pretty_midi
+import pytest
+from transformers import pipeline
+
+import drum_accomp  # noqa: F401  (registers the task)
+from drum_accomp.midi import drum_hits
+from drum_accomp.pipelines import DrumGroovePipeline, parse_time_signature
+
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def groove():
+    return pipeline("drum-groove", model=str(REPO_ROOT / "checkpoints" / "groove"))
+
+
+def test_the_task_builds_our_pipeline(groove):
+    assert isinstance(groove, DrumGroovePipeline)
+
+
+def test_a_style_alone_gives_the_asked_bars_at_the_asked_tempo(groove):
+    result = groove("funk", bars=2, bpm=100, seed=0)
+    hits = drum_hits(result["midi"])
+    assert len(hits) > 0
+    assert hits.times.max() < 2 * 4 * 60 / 100 + 1e-6  # two 4/4 bars at 100 BPM
+    assert result["style"] == "funk" and result["continuation_start"] == 0.0
+    again = groove("funk", bars=2, bpm=100, seed=0)
+    np.testing.assert_array_equal(drum_hits(again["midi"]).times, hits.times)
+
+
+def test_a_prompt_is_continued_after_its_last_bar(groove, groove_midi_path):
+    result = groove(str(groove_midi_path), bars=1, style="funk", seed=0, do_sample=False)
+    prompt = drum_hits(pretty_midi.PrettyMIDI(str(groove_midi_path)))
+    hits = drum_hits(result["midi"])
+    start = result["continuation_start"]
+    assert start >= prompt.times.max() - 1e-3  # the prompt is kept whole, the new bars come after it
+    new = hits.times[hits.times >= start - 1e-6]
+    assert len(new) > 0 and new.max() < start + 4 * 60 / result["bpm"] + 1e-6
+
+
+def test_three_four_and_audio_rendering(groove):
+    result = groove("jazz", bars=2, bpm=120, time_signature="3/4", seed=1, return_audio=True)
+    assert result["beats_per_bar"] == 3
+    assert drum_hits(result["midi"]).times.max() < 2 * 3 * 0.5 + 1e-6
+    assert result["sampling_rate"] == 44100 and result["audio"].ndim == 1 and np.abs(result["audio"]).max() > 0
+
+
+def test_time_signatures_parse_or_fail_clearly():
+    assert parse_time_signature("4/4") == 4 and parse_time_signature("6/8") == 2 and parse_time_signature("2/2") == 4
+    with pytest.raises(ValueError, match="'7/8' is not supported"):
+        parse_time_signature("7/8")
+    with pytest.raises(ValueError, match="not 'N/D'"):
+        parse_time_signature("waltz")
+
+
+def test_bad_input_gets_clear_errors(groove, tmp_path):
+    with pytest.raises(ValueError, match="unknown style 'polka'; choose one of .*funk"):
+        groove("polka")
+    piano = pretty_midi.PrettyMIDI()
+    piano.instruments.append(pretty_midi.Instrument(program=0))
+    piano.instruments[0].notes.append(pretty_midi.Note(velocity=90, pitch=60, start=0.0, end=1.0))
+    with pytest.raises(ValueError, match="no drum notes"):
+        groove(piano)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        groove(str(tmp_path / "missing.mid"))
+    with pytest.raises(ValueError, match="bars=0"):
+        groove("funk", bars=0)
