@@ -1,6 +1,8 @@
 """``drum-accomp``: the command line. Each subcommand is a thin wrapper over the package's functions.
 
     drum-accomp demo                       # the main job on the bundled example (see README)
+    drum-accomp generate backing.wav -o out/ --genre funk --seed 3
+    drum-accomp groove --style funk --bars 8 -o groove.mid
     drum-accomp render SONG.mid -o out.wav --part backing
     drum-accomp beats backing.wav --backend madmom
     drum-accomp features backing.wav -o features.npz
@@ -207,127 +209,214 @@ def _paired_midi_files(reference: Path, generated: Path) -> list[tuple[Path, Pat
     return pairs
 
 
-def _add_demo(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="the foundation end to end on the bundled example")
-    parser.add_argument("--audio", default=str(EXAMPLE_DIR / "backing_30s.flac"), help="backing track")
-    parser.add_argument("--drums-midi", default=str(EXAMPLE_DIR / "drums_30s.mid"),
-                        help="a drum part to tokenize and re-render over the backing")
-    parser.add_argument("--reference-midi", default=str(EXAMPLE_DIR / "all_src.mid"),
-                        help="MIDI whose beats are the ground truth for the tracked beats ('' to skip)")
-    parser.add_argument("--beat-backend", default=DEFAULT_BEAT_TRACKER, help=BEAT_BACKEND_HELP)
-    parser.add_argument("--style", default="rock")
-    parser.add_argument("--output-dir", default="outputs/demo")
-    parser.set_defaults(func=_demo)
+GENERATE_HELP = """Write drums for a backing track (a song without drums): drums.wav, mix.wav, drums.mid and drums.png
+(the backing's beats and the generated hits) in the output folder. The drums follow the song's beat; set
+--genre to steer the style, --seed to get the same take again (or a different seed for another take), and
+--beats to give your own beat times if the tracked ones are off (e.g. half time)."""
 
 
-def _demo(args) -> None:
-    """Backing audio -> beats -> beat-aligned mels; drum MIDI -> tokens -> MIDI -> audio -> mix. Writes files."""
-    import mir_eval
+def _add_generate(subparsers) -> None:
+    parser = subparsers.add_parser("generate", help="drums for a backing track (audio, mix, MIDI, plot)",
+                                   description=GENERATE_HELP)
+    parser.add_argument("song", help="backing track: wav, flac, ogg or mp3 (any rate, mono or stereo)")
+    parser.add_argument("-o", "--output-dir", required=True, help="folder for drums.wav, mix.wav, drums.mid, drums.png")
+    parser.add_argument("--genre", default=None, help="style of the drums: rock, funk, jazz, latin, ... (default: "
+                        "let the model choose from the song)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same drums")
+    parser.add_argument("--temperature", type=float, default=1.0, help="lower = safer, higher = wilder (default 1.0)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0 = off)")
+    parser.add_argument("--greedy", action="store_true", help="no sampling: the most likely drums")
+    parser.add_argument("--beats", default=None, help="your beat times: a JSON file (list, or {'beats': [...], "
+                        "'downbeats': [...]} as written by `drum-accomp beats`)")
+    parser.add_argument("--beat-backend", default="drum", help=BEAT_BACKEND_HELP)
+    parser.add_argument("--drum-audio", choices=["midi", "vocoder"], default=None,
+                        help="drum sound: midi = the drum MIDI played by a General MIDI kit at 44.1 kHz, vocoder = "
+                        "the model's own audio (16 kHz); default: the one that measured better (see README)")
+    parser.add_argument("--mix-gain", type=float, default=1.0, help="drum level in the mix (default 1.0)")
+    parser.add_argument("--model", default=None, help="a drum-accompaniment checkpoint folder or Hub id "
+                        "(default: the model installed with the package)")
+    parser.set_defaults(func=_generate)
 
-    from .audio import SAMPLING_RATE, load_audio, save_audio
-    from .beats import track_beats
-    from .midi import load_midi, midi_beats
-    from .render import fit_length, render_midi
 
-    output_dir = Path(args.output_dir)
+def _read_beats_file(path: str) -> tuple[list[float], list[float] | None]:
+    data = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else None
+    if data is None:
+        raise FileNotFoundError(f"beats file not found: {path!r}; give a JSON list of beat times in seconds")
+    if isinstance(data, dict):
+        if "beats" not in data:
+            raise ValueError(f"{path!r} has no 'beats' list; give {{'beats': [...], 'downbeats': [...]}} or a list")
+        return data["beats"], data.get("downbeats")
+    return data, None
+
+
+def generate_song(song: str, output_dir: str | Path, model: str | None = None, **options) -> dict:
+    """Run the drum-accompaniment pipeline on one file and write its four files; returns the pipeline result."""
+    from transformers import pipeline
+
+    from .audio import save_audio
+
+    output_dir = Path(output_dir)
+    drummer = pipeline("drum-accompaniment", model=model) if model else pipeline("drum-accompaniment")
+    result = drummer(song, show_progress=True, **options)
     output_dir.mkdir(parents=True, exist_ok=True)
-    processor = _default_processor()
-    timings = {}
+    save_audio(output_dir / "drums.wav", result["drums"], result["sampling_rate"])
+    save_audio(output_dir / "mix.wav", result["mix"], result["sampling_rate"])
+    result["midi"].write(str(output_dir / "drums.mid"))
+    _plot_generation(song, result, output_dir / "drums.png")
+    return result
 
-    # 1. Load the backing track: mono float32 at 16 kHz.
+
+def _generate(args) -> None:
+    options = {"genre": args.genre, "seed": args.seed, "temperature": args.temperature, "top_p": args.top_p,
+               "do_sample": not args.greedy, "mix_gain": args.mix_gain, "beat_tracker": args.beat_backend}
+    if args.drum_audio:
+        options["drum_audio"] = args.drum_audio
+    if args.beats:
+        options["beats"], downbeats = _read_beats_file(args.beats)
+        if downbeats:
+            options["downbeats"] = downbeats
+        options.pop("beat_tracker")
     start = time.perf_counter()
-    backing = load_audio(args.audio)
-    timings["load"] = time.perf_counter() - start
-    duration = len(backing) / SAMPLING_RATE
-
-    # 2. Beats and downbeats.
-    start = time.perf_counter()
-    beats = track_beats(backing, SAMPLING_RATE, backend=args.beat_backend)
-    timings["beats"] = time.perf_counter() - start
-    _warn_if_unsure(beats)
-    report = {"audio": args.audio, "duration_s": duration, "beat_backend": beats.backend, "bpm": beats.bpm,
-              "beats_per_bar": beats.beats_per_bar, "num_beats": len(beats.beats)}
-    if args.reference_midi:
-        true_beats, true_downbeats = midi_beats(load_midi(args.reference_midi))
-        keep = lambda times: times[times < duration]  # noqa: E731
-        report["beat_f_measure"] = float(mir_eval.beat.f_measure(keep(true_beats), beats.beats))
-        report["downbeat_f_measure"] = float(mir_eval.beat.f_measure(keep(true_downbeats), beats.downbeats))
-
-    # 3. Beat-aligned mel features.
-    start = time.perf_counter()
-    features = processor(audio=backing, sampling_rate=SAMPLING_RATE, beat_times=beats.beats,
-                         downbeat_times=beats.downbeats, return_tensors="np")
-    timings["features"] = time.perf_counter() - start
-    report["mel_features_shape"] = list(features["mel_features"].shape)
-    np.savez_compressed(output_dir / "features.npz", **{key: value[0] for key, value in features.items()})
-    _plot_features(features, beats, output_dir / "features.png")
-
-    # 4. Drum MIDI -> compound-word tokens -> MIDI (on the tracked tempo) -> audio, mixed over the backing.
-    start = time.perf_counter()
-    ids = processor.tokenizer.encode_midi(args.drums_midi, style=args.style)
-    decoded = processor.tokenizer.decode_tokens(ids, bpm=_midi_bpm(args.drums_midi))
-    drums = fit_length(render_midi(decoded.midi, SAMPLING_RATE), len(backing))
-    timings["tokens_and_render"] = time.perf_counter() - start
-    decoded.midi.write(str(output_dir / "drums.mid"))
-    save_audio(output_dir / "drums.wav", drums, SAMPLING_RATE)
-    save_audio(output_dir / "mix.wav", 0.6 * backing + 0.4 * drums, SAMPLING_RATE)
-    write_json_atomic(output_dir / "beats.json", beats.to_dict())
-    report.update({"num_tokens": len(ids), "num_hits": decoded.num_hits, "invalid_words": decoded.num_invalid_words,
-                   "seconds": timings})
-    write_json_atomic(output_dir / "report.json", report)
-
-    print(f"backing: {args.audio} ({duration:.1f} s)")
-    print(f"beats ({beats.backend}): {len(beats.beats)} beats, {len(beats.downbeats)} downbeats, "
-          f"{beats.bpm:.1f} BPM, {beats.beats_per_bar}/bar", end="")
-    if "beat_f_measure" in report:
-        print(f"; F vs MIDI: beat {report['beat_f_measure']:.3f}, downbeat {report['downbeat_f_measure']:.3f}", end="")
-    print(f"\nfeatures: mel {tuple(features['mel_features'].shape)}, beat positions "
-          f"{tuple(features['beat_positions'].shape)}")
-    print(f"drum tokens: {len(ids)} ids -> {decoded.num_hits} hits, {decoded.num_invalid_words} invalid words")
-    print("seconds: " + ", ".join(f"{name} {value:.2f}" for name, value in timings.items()))
-    print(f"wrote {output_dir}/: mix.wav drums.wav drums.mid beats.json features.npz features.png report.json")
+    result = generate_song(args.song, args.output_dir, args.model, **options)
+    notes = len(result["midi"].instruments[0].notes) if result["midi"].instruments else 0
+    seconds = len(result["drums"]) / result["sampling_rate"]
+    print(f"{args.song}: {seconds:.1f} s, {len(result['beats'])} beats ({result['beat_source']}), genre "
+          f"{result['genre']}: {notes} drum hits in {time.perf_counter() - start:.1f} s")
+    print(f"wrote {args.output_dir}/: drums.wav mix.wav drums.mid drums.png")
 
 
-def _default_processor():
-    from .feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
-    from .processing_drum_accomp import DrumAccompanimentProcessor
-    from .tokenization_drum import DrumTokenizer
-
-    return DrumAccompanimentProcessor(feature_extractor=BeatAlignedMelFeatureExtractor(), tokenizer=DrumTokenizer())
-
-
-def _midi_bpm(path) -> float:
-    from .midi import load_midi
-
-    tempi = load_midi(path).get_tempo_changes()[1]
-    return float(tempi[0]) if len(tempi) else 120.0
-
-
-def _plot_features(features, beats, path: Path) -> None:
+def _plot_generation(song, result: dict, path: Path) -> None:
+    """The backing's waveform envelope with its beats and downbeats, and a piano roll of the generated hits."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    mel = features["mel_features"][0]
-    frame_rate = 100.0
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(12, 5), sharex=True, height_ratios=[3, 1])
-    top.imshow(mel.T, origin="lower", aspect="auto", extent=[0, len(mel) / frame_rate, 0, mel.shape[1]])
-    top.vlines(beats.downbeats, 0, mel.shape[1], colors="white", linewidth=0.8)
-    top.set_ylabel("mel band")
-    top.set_title("backing log-mel with tracked downbeats")
-    bottom.plot(np.arange(len(mel)) / frame_rate, features["beat_positions"][0], linewidth=0.8)
-    bottom.set_ylabel("beat position")
+    from .midi import DRUM_CLASSES, drum_hits
+
+    mix, rate = result["mix"], result["sampling_rate"]
+    backing = (mix if mix.ndim == 1 else mix.mean(axis=1)) - result["drums"]
+    hop = max(1, rate // 100)
+    envelope = np.abs(backing[: len(backing) // hop * hop]).reshape(-1, hop).max(axis=1)
+    times = np.arange(len(envelope)) * hop / rate
+    hits = drum_hits(result["midi"], require_drums=False)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(14, 5), sharex=True, height_ratios=[1, 2])
+    top.fill_between(times, -envelope, envelope, color="0.6", linewidth=0)
+    top.vlines(result["beats"], -1, 1, colors="tab:blue", linewidth=0.5, label="beats")
+    top.vlines(result["downbeats"], -1, 1, colors="tab:red", linewidth=1.2, label="downbeats")
+    top.set_ylim(-1, 1)
+    top.set_title(f"{Path(str(song)).name if isinstance(song, (str, Path)) else 'backing'}: backing, "
+                  f"beats ({result['beat_source']}) and generated drums (genre {result['genre']})")
+    top.legend(loc="upper right", fontsize=8)
+    bottom.scatter(hits.times, hits.classes, c=hits.velocities, cmap="viridis", vmin=1, vmax=127, s=14, marker="s")
+    bottom.vlines(result["downbeats"], -0.5, len(DRUM_CLASSES) - 0.5, colors="tab:red", linewidth=0.6)
+    bottom.set_yticks(range(len(DRUM_CLASSES)), list(DRUM_CLASSES))
+    bottom.set_ylim(-0.5, len(DRUM_CLASSES) - 0.5)
     bottom.set_xlabel("seconds")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
+GROOVE_HELP = """Write a drum groove as MIDI: a new one in a style (--style funk --bars 8), or the continuation of
+a drum MIDI file (--prompt groove.mid --bars 2). Add --audio to also get it played by a General MIDI kit."""
+
+
+def _add_groove(subparsers) -> None:
+    parser = subparsers.add_parser("groove", help="a drum groove in MIDI: new in a style, or continuing a file",
+                                   description=GROOVE_HELP)
+    parser.add_argument("--style", default=None, help="rock, funk, jazz, latin, hiphop, ... (a new groove)")
+    parser.add_argument("--prompt", default=None, help="a drum MIDI file to continue")
+    parser.add_argument("--bars", type=int, default=4, help="bars to write (default 4)")
+    parser.add_argument("--bpm", type=float, default=None, help="tempo (default: the prompt's, or 120)")
+    parser.add_argument("--time-signature", default=None, help="e.g. 4/4, 3/4, 6/8 (default: the prompt's, or 4/4)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same groove")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--greedy", action="store_true", help="no sampling: the most likely groove")
+    parser.add_argument("--audio", action="store_true", help="also write FILE.wav (FluidSynth, 44.1 kHz)")
+    parser.add_argument("--model", default=None, help="a groove checkpoint folder or Hub id (default: installed)")
+    parser.add_argument("-o", "--output", required=True, help="the MIDI file to write (.mid)")
+    parser.set_defaults(func=_groove)
+
+
+def _groove(args) -> None:
+    from transformers import pipeline
+
+    from .audio import save_audio
+
+    if (args.style is None) == (args.prompt is None):
+        raise ValueError("give either --style (a new groove) or --prompt FILE.mid (a continuation)")
+    groove = pipeline("drum-groove", model=args.model) if args.model else pipeline("drum-groove")
+    options = {"bars": args.bars, "bpm": args.bpm, "time_signature": args.time_signature, "seed": args.seed,
+               "temperature": args.temperature, "do_sample": not args.greedy, "return_audio": args.audio}
+    if args.prompt:
+        options["style"] = args.style
+    result = groove(args.prompt or args.style, **{key: value for key, value in options.items() if value is not None})
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result["midi"].write(str(output))
+    notes = sum(len(instrument.notes) for instrument in result["midi"].instruments)
+    print(f"wrote {output}: {notes} hits, {result['bpm']:.0f} BPM, {result['beats_per_bar']} beats/bar, style "
+          f"{result['style']}")
+    if args.audio:
+        save_audio(output.with_suffix(".wav"), result["audio"], result["sampling_rate"])
+        print(f"wrote {output.with_suffix('.wav')}")
+
+
+def _add_demo(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="drums for the bundled example song, scored against its real drums")
+    parser.add_argument("--audio", default=str(EXAMPLE_DIR / "backing_30s.flac"), help="backing track")
+    parser.add_argument("--drums-midi", default=str(EXAMPLE_DIR / "drums_30s.mid"),
+                        help="the song's real drum part, to score the generated drums against ('' to skip)")
+    parser.add_argument("--reference-midi", default=str(EXAMPLE_DIR / "all_src.mid"),
+                        help="MIDI whose beats are the ground truth for the tracked beats ('' to skip)")
+    parser.add_argument("--genre", default=None, help="style of the drums (default: the model chooses)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", default="outputs/demo")
+    parser.set_defaults(func=_demo)
+
+
+def _demo(args) -> None:
+    """The main job on the bundled example: backing -> drums (audio, mix, MIDI, plot), scored against the truth."""
+    import mir_eval
+
+    from .evaluation.baselines import rock_pattern
+    from .evaluation.metrics import drum_hit_scores
+    from .midi import drum_hits, load_midi, midi_beats
+
+    start = time.perf_counter()
+    result = generate_song(args.audio, args.output_dir, genre=args.genre, seed=args.seed)
+    seconds = time.perf_counter() - start
+    duration = len(result["drums"]) / result["sampling_rate"]
+    report = {"audio": args.audio, "duration_s": duration, "seconds": round(seconds, 2), "genre": result["genre"],
+              "beat_source": result["beat_source"], "num_beats": len(result["beats"]),
+              "num_hits": len(result["midi"].instruments[0].notes) if result["midi"].instruments else 0}
+    if args.reference_midi:
+        true_beats, true_downbeats = midi_beats(load_midi(args.reference_midi))
+        keep = lambda times: times[times < duration]  # noqa: E731
+        report["beat_f_measure"] = float(mir_eval.beat.f_measure(keep(true_beats), result["beats"]))
+        report["downbeat_f_measure"] = float(mir_eval.beat.f_measure(keep(true_downbeats), result["downbeats"]))
+    if args.drums_midi:
+        real = drum_hits(load_midi(args.drums_midi)).window(0.0, duration)
+        report["drum_hit_f1"] = drum_hit_scores(real, drum_hits(result["midi"], require_drums=False)).micro_f1
+        rock = rock_pattern(result["beats"], result["downbeats"]).window(0.0, duration)
+        report["rock_pattern_f1"] = drum_hit_scores(real, rock).micro_f1
+    write_json_atomic(Path(args.output_dir) / "report.json", report)
+    print(f"backing: {args.audio} ({duration:.1f} s); drums written in {seconds:.1f} s")
+    if "beat_f_measure" in report:
+        print(f"beats ({result['beat_source']}): F vs the song's MIDI {report['beat_f_measure']:.3f}, downbeats "
+              f"{report['downbeat_f_measure']:.3f}")
+    if "drum_hit_f1" in report:
+        print(f"generated drums vs the song's real drums: hit F1 {report['drum_hit_f1']:.3f} (a rock pattern on the "
+              f"same beats: {report['rock_pattern_f1']:.3f})")
+    print(f"wrote {args.output_dir}/: drums.wav mix.wav drums.mid drums.png report.json")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drum-accomp", description="Drums for a backing track, as audio and MIDI.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_demo, _add_render, _add_beats, _add_features, _add_tokenize, _add_evaluate):
+    for add in (_add_demo, _add_generate, _add_groove, _add_render, _add_beats, _add_features, _add_tokenize,
+                _add_evaluate):
         add(subparsers)
     return parser
 
