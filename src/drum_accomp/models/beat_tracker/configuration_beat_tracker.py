@@ -23,9 +23,9 @@ class DrumBeatTrackerConfig(PretrainedConfig):
         dropout (`float`, defaults to 0.1): dropout inside the blocks.
         mel_mean (`float`, defaults to -6.0): subtracted from the natural-log mels before the network.
         mel_std (`float`, defaults to 3.0): the mels are divided by it after subtracting ``mel_mean``.
-        log_floor (`float`, defaults to 1e-5): the feature extractor's mel power floor; frames whose every band
-            is at ``log(log_floor)`` are digital silence and get beat / downbeat probability 0 (the network,
-            never trained on silence, would otherwise fire there).
+        log_floor (`float`, defaults to 1e-5): the feature extractor's mel power floor; a recording whose every
+            frame and band is at ``log(log_floor)`` is digital silence and gets beat / downbeat probability 0
+            (the network, never trained on silence, would otherwise fire there).
         target_widening (`float`, defaults to 0.5): training target of the frames next to an annotated beat
             (the annotated frame gets 1); makes the loss forgiving of one-frame (10 ms) label jitter.
         positive_weight (`float`, defaults to 4.0): weight of beat/downbeat frames in the binary cross-entropy

@@ -1,0 +1,261 @@
+"""Write the model cards of the accompaniment transformer, the groove model and the bundled default system with
+``huggingface_hub.ModelCard``: metadata (licence per training data, datasets, pipeline tag, model-index with the
+measured results) from the checkpoints' configs, training summaries and evaluation JSONs; nothing typed by hand.
+
+    python scripts/make_model_cards.py
+
+Reads (each made by a script of this repository; a missing file leaves its rows out and says so):
+  checkpoints/accompaniment/{config.json, training_summary.json}, model_cards/accompaniment_eval_validation.json
+      (scripts/evaluate_accompaniment.py)
+  checkpoints/groove/{config.json, training_summary.json}, model_cards/groove_eval_validation.json
+      (scripts/evaluate_groove.py)
+  model_cards/pipeline_eval_validation.json (scripts/evaluate_pipeline.py)
+Writes model_cards/{accompaniment,groove,drum_accompaniment}.md and the same cards as README.md beside the weights
+(checkpoints/accompaniment, checkpoints/groove, src/drum_accomp/pretrained/{drum_accompaniment,groove}).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from transformers import HfArgumentParser
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NC_LICENCE = "cc-by-nc-sa-4.0"
+GMD_LICENCE = "cc-by-4.0"
+NC_NOTE = ("**Licence: CC BY-NC-SA 4.0 (non-commercial use only)**: trained on the multi-track songs of the Tegridy "
+           "MIDI Dataset, which are CC BY-NC-SA 4.0. The code is Apache-2.0.")
+
+
+@dataclass
+class CardArguments:
+    checkpoints: str = field(default=str(REPO_ROOT / "checkpoints"))
+    cards_dir: str = field(default=str(REPO_ROOT / "model_cards"))
+    pretrained: str = field(default=str(REPO_ROOT / "src" / "drum_accomp" / "pretrained"))
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def result(task: str, dataset: str, split: str, metric: str, value: float, name: str) -> EvalResult:
+    return EvalResult(task_type=task, dataset_type=dataset, dataset_name=dataset, dataset_split=split,
+                      metric_type=metric, metric_value=round(float(value), 4), metric_name=name)
+
+
+def write_card(card_data: ModelCardData, body: str, targets: list[Path]) -> ModelCard:
+    card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body.strip()}\n")
+    for target in targets:
+        if target.parent.is_dir():
+            card.save(target)
+    return card
+
+
+def training_lines(summary: dict[str, Any] | None) -> str:
+    if not summary:
+        return "- No training summary found (train with the command in the script's docstring)."
+    hours = summary.get("train_seconds", 0) / 3600
+    return (f"- Command: `{summary.get('command', '?')}`\n"
+            f"- {summary.get('global_step', '?')} optimizer steps, {summary.get('epoch', 0):.2f} epochs, "
+            f"{hours:.2f} h on 2 CPU cores; best checkpoint by validation loss "
+            f"(eval_loss {summary.get('validation', {}).get('eval_loss', float('nan')):.4f}).")
+
+
+# ----- the accompaniment transformer -------------------------------------------------------------------------------
+
+
+def accompaniment_card(args: CardArguments) -> ModelCard:
+    folder = Path(args.checkpoints) / "accompaniment"
+    config, summary = read_json(folder / "config.json") or {}, read_json(folder / "training_summary.json")
+    evaluation = read_json(Path(args.cards_dir) / "accompaniment_eval_validation.json")
+    results, table = [], "Not evaluated yet: run `scripts/evaluate_accompaniment.py`."
+    if evaluation:
+        gap, f1 = evaluation["conditioning"], evaluation["drum_hit_f1"]
+        results = [
+            result("audio-to-audio", "tegridy-multitrack-windows", "validation", "cross_entropy",
+                   gap["gap_nats_per_code"], "conditioning gap (nats/code, other song's backing minus own)"),
+            result("audio-to-audio", "tegridy-multitrack-windows", "validation", "f1", f1["model_micro_f1"],
+                   "drum-hit F1 (9 classes, 50 ms), generated from the backing alone"),
+        ]
+        table = (
+            "| measure (validation windows, 10.24 s) | this model | reference |\n|---|---:|---:|\n"
+            f"| drum-code cross-entropy, true backing (nats/code) | {gap['ce_true_backing']:.3f} | "
+            f"another song's backing: {gap['ce_other_song_backing']:.3f} |\n"
+            f"| conditioning gap (nats/code; must be >= {gap['min_gap']}) | **{gap['gap_nats_per_code']:.3f}** | |\n"
+            f"| drum-hit F1, `generate()` from the backing alone | **{f1['model_micro_f1']:.3f}** | rock pattern on "
+            f"the true beats: {f1['rock_baseline_micro_f1']:.3f} |\n"
+            f"| decoding cost (ms per code, batch {evaluation['settings']['batch_size']}) | "
+            f"{f1['generation_ms_per_code']:.2f} | |\n\n"
+            f"{gap['windows']} windows for the gap, {f1['windows']} for F1 "
+            f"({'sampled' if evaluation['settings']['do_sample'] else 'greedy'} decoding). Command: "
+            "`python scripts/evaluate_accompaniment.py --model checkpoints/accompaniment --split validation "
+            "--output_json model_cards/accompaniment_eval_validation.json`.")
+    data = ModelCardData(license=NC_LICENCE, library_name="transformers", tags=["drum_accomp", "drums", "music"],
+                         datasets=["tegridy-multitrack-midi"], model_name="DrumAccompanimentModel",
+                         eval_results=results or None)
+    parameters = summary.get("parameters") if summary else None
+    body = f"""
+# DrumAccompanimentModel (`checkpoints/accompaniment`)
+
+Backing-track VQ codes + beat positions (+ a genre token) -> drum VQ codes, and per code and drum class
+(9 GMD classes) whether it is hit, with what velocity and where inside the code. Part of the default
+`pipeline("drum-accompaniment")` system (see `drum_accompaniment.md`).
+
+## Model
+- Encoder ({config.get('encoder_layers')} layers) over the backing codes + beat-position embeddings; decoder
+  ({config.get('decoder_layers')} layers, d={config.get('hidden_size')}) over drum codes with cross-attention AND the
+  time-aligned encoder state added at every step, {config.get('codes_per_step')} codes per decoder step
+  ({25 / max(config.get('codes_per_step', 1), 1):g} steps/s), context {config.get('max_steps')} steps; longer songs
+  are generated in overlapping windows.
+- Loss: drum-code cross-entropy + {config.get('aux_loss_weight')} x hit loss (BCE on hits, L1 on velocity and offset).
+- {f'{parameters:,} parameters, ' if parameters else ''}stored in float16.
+
+## Data and licence
+Windows of the accompaniment build (`datasets_scripts/build_accompaniment.py`): backing and drums rendered apart
+from real multi-track MIDI songs, song-level train/validation/test splits, genre-balanced. {NC_NOTE}
+
+## Training
+{training_lines(summary)}
+
+## Evaluation
+{table}
+
+## Limits
+- Trained on General-MIDI renders: real recordings are out of domain. The drum vocabulary is 9 classes.
+- The conditioning gap shows the backing is used; matching the song's exact drum part is a hard target (many
+  drum parts fit one backing), so hit F1 is a floor on quality, not a ceiling.
+"""
+    return write_card(data, body, [Path(args.cards_dir) / "accompaniment.md", folder / "README.md"])
+
+
+# ----- the groove model --------------------------------------------------------------------------------------------
+
+
+def groove_card(args: CardArguments) -> ModelCard:
+    folder = Path(args.checkpoints) / "groove"
+    config, summary = read_json(folder / "config.json") or {}, read_json(folder / "training_summary.json")
+    evaluation = read_json(Path(args.cards_dir) / "groove_eval_validation.json")
+    results, table = [], "Not evaluated yet: run `scripts/evaluate_groove.py`."
+    if evaluation:
+        continuation = evaluation["continuation"]
+        results = [result("text-generation", "groove-midi-dataset", "validation", "f1",
+                          continuation[mode]["f1"], f"continuation hit F1, {mode}") for mode in ("greedy", "sampled")]
+        genre = evaluation.get("genre")
+        if genre:
+            results.append(result("text-generation", "groove-midi-dataset", "validation", "accuracy",
+                                  genre["accuracy"], "genre accuracy of style-only generations"))
+        rows = "\n".join(
+            f"| {name} | {continuation[name]['f1']:.3f} | {continuation[name].get('copy_share_exact', float('nan')):.2f} |"
+            for name in ("greedy", "sampled", "replay_last_2_bars", "real") if name in continuation)
+        table = ("| 2 bars after a 4-bar prompt | hit F1 (9 classes, 50 ms) | share of bars copying a prompt bar |\n"
+                 f"|---|---:|---:|\n{rows}\n\n"
+                 f"{continuation['num_examples']} prompts from GMD validation files. "
+                 + (f"Style-only generations tagged by the genre classifier: accuracy **{genre['accuracy']:.3f}** "
+                    f"({genre['num_generations']} grooves). " if genre else "")
+                 + "Command: `python scripts/evaluate_groove.py --model checkpoints/groove --split validation "
+                   "--output_json model_cards/groove_eval_validation.json`.")
+    data = ModelCardData(license=GMD_LICENCE, library_name="transformers", tags=["drum_accomp", "drums", "midi"],
+                         datasets=["groove-midi-dataset"], model_name="GrooveModel", eval_results=results or None)
+    body = f"""
+# GrooveModel (`checkpoints/groove`, `pipeline("drum-groove")`)
+
+Continues a drum MIDI prompt, or starts from a `<STYLE=...>` token alone, in compound words (time shift,
+instrument, velocity; one embedding per field summed, one head per field, sampled field by field).
+
+## Model
+- {config.get('num_hidden_layers')} causal layers, d={config.get('hidden_size')}, rotary attention in musical time,
+  beat-in-bar embeddings, and a copy path that shows each step what was played one and two bars back at the same
+  position ({config.get('lookback_bars')} bars), so repetition is cheap to learn without hard-coded replay.
+
+## Data and licence
+Groove MIDI Dataset (Magenta), train split; tempo, velocity augmentation. **Licence: CC BY 4.0** (as GMD).
+
+## Training
+{training_lines(summary)}
+
+## Evaluation
+{table}
+
+## Limits
+- 9 drum classes (GMD map); tempo and meter come from the prompt or the caller.
+"""
+    return write_card(data, body, [Path(args.cards_dir) / "groove.md", folder / "README.md",
+                                   Path(args.pretrained) / "groove" / "README.md"])
+
+
+# ----- the default system ------------------------------------------------------------------------------------------
+
+
+def system_card(args: CardArguments) -> ModelCard:
+    evaluation = read_json(Path(args.cards_dir) / "pipeline_eval_validation.json")
+    results, table = [], "Not evaluated yet: run `scripts/evaluate_pipeline.py`."
+    if evaluation:
+        f1, audio = evaluation["drum_hit_f1"], evaluation["drum_audio"]
+        results = [
+            result("audio-to-audio", "tegridy-multitrack-songs", "validation", "f1", f1["pipeline"],
+                   "drum-hit F1 vs the real drums (tracked beats)"),
+            result("audio-to-audio", "tegridy-multitrack-songs", "validation", "f1",
+                   audio[evaluation["better_drum_audio"]]["beat_f_measure"],
+                   "beat F-measure of the generated drums vs the song's beats"),
+        ]
+        table = (
+            f"| {evaluation['songs_evaluated']} validation songs, first {evaluation['settings']['seconds']:g} s | "
+            "value |\n|---|---:|\n"
+            f"| drum-hit F1 of the pipeline's MIDI vs the real drums | **{f1['pipeline']:.3f}** |\n"
+            f"| rock pattern on the same tracked beats | {f1['rock_on_tracked_beats']:.3f} |\n"
+            f"| rock pattern on the true beats | {f1['rock_on_true_beats']:.3f} |\n"
+            f"| tracked beats vs true beats (F) | {evaluation['tracked_beat_f_measure']:.3f} |\n"
+            + "".join(f"| generated drums' beats vs the song's (F), drum audio `{name}` | "
+                      f"{audio[name]['beat_f_measure']:.3f} |\n" for name in ("midi", "vocoder"))
+            + f"| the real drums' beats vs the song's (F), reference | {audio['real_drums']['beat_f_measure']:.3f} |\n"
+            f"| compute, s per audio s | {evaluation['seconds_per_audio_second']:.3f} |\n\n"
+            "Command: `python scripts/evaluate_pipeline.py --split validation --seconds 30 --output_json "
+            "model_cards/pipeline_eval_validation.json`.")
+    data = ModelCardData(license=NC_LICENCE, library_name="transformers", pipeline_tag="audio-to-audio",
+                         tags=["drum_accomp", "drums", "music", "accompaniment"],
+                         datasets=["tegridy-multitrack-midi", "groove-midi-dataset"],
+                         model_name="drum_accomp default system", eval_results=results or None)
+    body = f"""
+# drum_accomp default model (`src/drum_accomp/pretrained/drum_accompaniment`)
+
+The checkpoint `pipeline("drum-accompaniment")` loads when no `model=` is given: one `DrumAccompanimentSystem`
+holding the backing VQ-VAE, the accompaniment transformer, the drum VQ-VAE, the vocoder and the beat tracker
+(float16), with the feature extractor's `preprocessor_config.json`. Made by `scripts/export_default_models.py`
+from `checkpoints/` (cards of each part in `model_cards/`).
+
+```python
+from transformers import pipeline
+import drum_accomp
+
+result = pipeline("drum-accompaniment")("backing.wav", genre="funk", seed=0)
+```
+
+## Licence
+{NC_NOTE} The drum VQ-VAE and the vocoder were trained on Groove MIDI Dataset renders (CC BY 4.0).
+
+## Evaluation
+{table}
+
+## Intended use and limits
+- Drums for demos, sketches and research on CPU; outputs are drafts to edit (the MIDI is the editable part).
+- Trained on General-MIDI renders of karaoke-style songs: real recordings, dense mixes and non-Western meters are
+  out of domain; the beat tracker may pick half or double time (pass `beats=` to fix).
+"""
+    return write_card(data, body, [Path(args.cards_dir) / "drum_accompaniment.md",
+                                   Path(args.pretrained) / "drum_accompaniment" / "README.md"])
+
+
+def main(argv: list[str] | None = None) -> dict[str, ModelCard]:
+    (args,) = HfArgumentParser(CardArguments).parse_args_into_dataclasses(args=argv)
+    cards = {"accompaniment": accompaniment_card(args), "groove": groove_card(args), "system": system_card(args)}
+    for name, card in cards.items():
+        print(f"{name}: {len(card.data.eval_results or [])} evaluation results")
+    return cards
+
+
+if __name__ == "__main__":
+    main()
