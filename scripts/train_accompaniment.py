@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from datasets import Dataset, load_from_disk
 from transformers import HfArgumentParser, Trainer, set_seed
 
@@ -41,6 +42,8 @@ TRAINING_COLUMNS = ("backing_codes", "drum_codes", "beat_positions", "genre", "s
 class AccompanimentArguments:
     codes_dir: str = field(default="", metadata={"help": "code dataset (scripts/encode_codes.py); '' = the config's "
                                                          "data.codes_dir (relative paths: cwd, then the repo)"})
+    init_from: str = field(default="", metadata={"help": "start from this DrumAccompanimentModel's weights and config "
+                                                         "(fine-tuning; the config's 'model' section is then ignored)"})
 
 
 # ----- data --------------------------------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ class AccompanimentTrainer(Trainer):
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     common, own = HfArgumentParser((CommonTrainingArguments, AccompanimentArguments)).parse_args_into_dataclasses(
         args=argv)
-    settings = load_settings(common.config)
+    settings = load_settings(common.config, required=("training",) if own.init_from else ("model", "training"))
     training_args = training_arguments(settings, common)
     set_seed(training_args.seed)
 
@@ -125,9 +128,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     validation = load_code_split(codes_dir, data.get("eval_split", "validation"), common.max_eval_rows)
 
     # 2. Model.
-    config = DrumAccompanimentConfig(**settings["model"])
+    if own.init_from:
+        model = DrumAccompanimentModel.from_pretrained(own.init_from, dtype=torch.float32)
+        config = model.config
+    else:
+        config = DrumAccompanimentConfig(**settings["model"])
+        model = DrumAccompanimentModel(config)
     num_codes = check_windows(train, config)
-    model = DrumAccompanimentModel(config)
     num_parameters = sum(parameter.numel() for parameter in model.parameters())
     print(f"model: {num_parameters:,} parameters; {config.codes_per_step} codes per step, {config.step_rate} steps/s; "
           f"data: train {len(train)} x {num_codes} codes, validation {len(validation)}", flush=True)

@@ -53,8 +53,9 @@ class CommonTrainingArguments:
     torch_threads: int = field(default=0, metadata={"help": "torch CPU threads per process (0 = torch's default)"})
 
 
-def load_settings(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON config as a dict; keys starting with ``_`` (comments) are dropped at every level."""
+def load_settings(path: str | os.PathLike, required: tuple[str, ...] = ("model", "training")) -> dict[str, Any]:
+    """The JSON config as a dict; keys starting with ``_`` (comments) are dropped at every level; each of the
+    ``required`` sections must be there."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"training config not found: {str(path)!r}; pass --config configs/<name>.json")
@@ -67,7 +68,7 @@ def load_settings(path: str | os.PathLike) -> dict[str, Any]:
         return value
 
     settings = strip(settings)
-    for section in ("model", "training"):
+    for section in required:
         if section not in settings:
             raise ValueError(f"{str(path)!r} has no {section!r} section; see configs/ for examples")
     return settings
