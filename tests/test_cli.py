@@ -1,0 +1,59 @@
+"""drum-accomp generate / groove / demo write their files, and errors exit with code 2 and one clear line."""
+
+import json
+
+import pretty_midi
+import pytest
+import soundfile
+from helpers import REPO_ROOT, tiny_system
+
+from drum_accomp import cli
+from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+
+EXAMPLE = REPO_ROOT / "examples" / "slakh_Track00001"
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny_system")
+    tiny_system().save_pretrained(folder)
+    BeatAlignedMelFeatureExtractor().save_pretrained(folder)
+    return folder
+
+
+def test_generate_writes_the_four_files(tiny_checkpoint, tmp_path):
+    output = tmp_path / "out"
+    code = cli.main(["generate", str(EXAMPLE / "backing_30s.flac"), "-o", str(output), "--model",
+                     str(tiny_checkpoint), "--genre", "rock", "--seed", "1"])
+    assert code == 0
+    assert {"drums.wav", "mix.wav", "drums.mid", "drums.png"} <= {path.name for path in output.iterdir()}
+    drums, rate = soundfile.read(output / "drums.wav")
+    backing_info = soundfile.info(str(EXAMPLE / "backing_30s.flac"))
+    assert rate == backing_info.samplerate and len(drums) == backing_info.frames
+    pretty_midi.PrettyMIDI(str(output / "drums.mid"))
+
+
+def test_generate_with_a_beats_file(tiny_checkpoint, tmp_path):
+    beats = tmp_path / "beats.json"
+    beats.write_text(json.dumps({"beats": [0.5 * k for k in range(1, 50)], "downbeats": [0.5, 2.5, 4.5]}))
+    assert cli.main(["generate", str(EXAMPLE / "backing_30s.flac"), "-o", str(tmp_path / "out"), "--model",
+                     str(tiny_checkpoint), "--beats", str(beats)]) == 0
+
+
+def test_errors_exit_2_with_one_line(tiny_checkpoint, tmp_path, capsys):
+    assert cli.main(["generate", str(tmp_path / "missing.wav"), "-o", str(tmp_path), "--model",
+                     str(tiny_checkpoint)]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert cli.main(["generate", str(EXAMPLE / "backing_30s.flac"), "-o", str(tmp_path), "--model",
+                     str(tiny_checkpoint), "--genre", "polka"]) == 2
+    assert "unknown genre 'polka'" in capsys.readouterr().err
+    assert cli.main(["groove", "-o", str(tmp_path / "x.mid")]) == 2
+    assert "either --style" in capsys.readouterr().err
+
+
+def test_groove_writes_midi_and_audio(tmp_path):
+    output = tmp_path / "funk.mid"
+    assert cli.main(["groove", "--style", "funk", "--bars", "2", "--bpm", "100", "--audio", "-o", str(output),
+                     "--model", str(REPO_ROOT / "checkpoints" / "groove")]) == 0
+    assert len(pretty_midi.PrettyMIDI(str(output)).instruments[0].notes) > 0
+    assert soundfile.info(str(output.with_suffix(".wav"))).samplerate == 44100
