@@ -54,6 +54,8 @@ class EvaluationArguments:
     top_k: int = field(default=0)
     top_p: float = field(default=1.0)
     seed: int = field(default=0)
+    hit_threshold: float = field(default=0.0, metadata={"help": "hit probability above which a hit is written (0 = the "
+                                                               "model config's hit_threshold)"})
     output_json: str = field(default="", metadata={"help": "write the results here as JSON ('' = print only)"})
     torch_threads: int = field(default=1)
 
@@ -173,7 +175,7 @@ def main(args: EvaluationArguments | None = None) -> dict[str, Any]:
           f"{gap['ce_other_song_backing']:.4f} with another song's: gap {gap['gap_nats_per_code']:.4f} "
           f"({'passes' if gap['passed'] else 'FAILS'} >= {args.min_gap}) over {gap['windows']} windows", flush=True)
     sampling = {"do_sample": args.do_sample, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p,
-                    "seed": args.seed}
+                "seed": args.seed, "hit_threshold": args.hit_threshold or None}
     f1 = hit_f1(model, rows, args.batch_size, sampling)
     results = {"conditioning": gap, "drum_hit_f1": f1, "settings": asdict(args)}
     if args.output_json:
