@@ -149,10 +149,11 @@ def groove_card(args: CardArguments) -> ModelCard:
             results.append(result("text-generation", "groove-midi-dataset", "validation", "accuracy",
                                   genre["accuracy"], "genre accuracy of style-only generations"))
         rows = "\n".join(
-            f"| {name} | {continuation[name]['f1']:.3f} | {continuation[name].get('copy_share_exact', float('nan')):.2f} |"
+            f"| {name} | {continuation[name]['f1']:.3f} | {continuation[name]['precision']:.3f} | "
+            f"{continuation[name]['recall']:.3f} |"
             for name in ("greedy", "sampled", "replay_last_2_bars", "real") if name in continuation)
-        table = ("| 2 bars after a 4-bar prompt | hit F1 (9 classes, 50 ms) | share of bars copying a prompt bar |\n"
-                 f"|---|---:|---:|\n{rows}\n\n"
+        table = ("| 2 bars after a 4-bar prompt | hit F1 (9 classes, 50 ms) | precision | recall |\n"
+                 f"|---|---:|---:|---:|\n{rows}\n\n"
                  f"{continuation['num_examples']} prompts from GMD validation files. "
                  + (f"Style-only generations tagged by the genre classifier: accuracy **{genre['accuracy']:.3f}** "
                     f"({genre['num_generations']} grooves). " if genre else "")
