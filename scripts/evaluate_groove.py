@@ -6,8 +6,8 @@
    ``prompts_per_file`` non-overlapping prompt + continuation spans per file), the model continues ``continuation_bars``
    (2) bars, greedy and sampled. Drum-hit F1 (``evaluation.metrics``, ±50 ms, pooled over examples) against the real
    next bars, next to the "replay the last 2 prompt bars" baseline (``evaluation.baselines.replay_last_bars``).
-   Copy share: generated bars identical (tick, class and velocity bin; and ignoring velocity) to one of the
-   prompt's bars, with the same figure for the real continuation as a reference (its F1 row is the real next bars
+   Copy share: generated bars identical to one of the prompt's bars (tick, class and velocity bin; and the onsets
+   + classes rounded to 16th notes, velocity ignored), with the same figure for the real continuation as a reference (its F1 row is the real next bars
    through the tokenizer and this decoding: ~1, a check of the time alignment).
 2. Style-only generation: for every GMD style of the split, ``genre_samples`` grooves of ``genre_bars`` bars from
    ``<bos> <STYLE>`` alone (sampled, at the style's median tempo), tagged by the genre classifier
@@ -80,12 +80,18 @@ def bar_contents(ticks: np.ndarray, classes: np.ndarray, bins: np.ndarray, bar: 
     return {index: tuple(sorted(hits)) for index, hits in contents.items()}
 
 
-def copy_counts(prompt: dict[int, tuple], continuation: dict[int, tuple], bars: range) -> tuple[int, int, int]:
-    """(bars, bars equal to a prompt bar, bars whose onsets + classes equal a prompt bar's) over ``bars``."""
+def copy_counts(prompt: dict[int, tuple], continuation: dict[int, tuple], bars: range,
+                grid: int) -> tuple[int, int, int]:
+    """(bars, bars equal to a prompt bar, bars whose onsets + classes on a ``grid``-tick grid equal a prompt bar's)
+    over ``bars``. The exact comparison is at tick resolution, where played (unquantized) bars almost never repeat;
+    the grid one (16th notes) ignores velocity and microtiming: "the same pattern"."""
+    def pattern(hits: tuple) -> tuple:
+        return tuple(sorted({((tick + grid // 2) // grid, class_index) for tick, class_index, _ in hits}))
+
     exact = {hits for hits in prompt.values() if hits}
-    pattern = {tuple(hit[:2] for hit in hits) for hits in exact}
+    patterns = {pattern(hits) for hits in exact}
     num_exact = sum(continuation.get(index, ()) in exact for index in bars)
-    num_pattern = sum(tuple(hit[:2] for hit in continuation.get(index, ())) in pattern for index in bars)
+    num_pattern = sum(bool(continuation.get(index)) and pattern(continuation[index]) in patterns for index in bars)
     return len(bars), num_exact, num_pattern
 
 
@@ -117,6 +123,7 @@ def continuation_examples(records, args: EvaluateGrooveArguments) -> list[dict]:
 def evaluate_continuations(model: GrooveModel, tokenizer: DrumTokenizer, examples: list[dict],
                            args: EvaluateGrooveArguments) -> dict:
     prompt_bars, num_bars = args.prompt_bars, args.continuation_bars
+    grid = tokenizer.ticks_per_beat // 4  # 16th notes
     scores = {"greedy": [], "sampled": [], "replay_last_2_bars": [], "real": []}
     copies = {"greedy": np.zeros(3, int), "sampled": np.zeros(3, int), "real": np.zeros(3, int)}
     invalid = {"greedy": 0, "sampled": 0}
@@ -140,7 +147,7 @@ def evaluate_continuations(model: GrooveModel, tokenizer: DrumTokenizer, example
         prompt_bar_contents = {i: hits for i, hits in prompt_bar_contents.items() if i < prompt_bars}
         continuation_range = range(prompt_bars, prompt_bars + num_bars)
         copies["real"] += copy_counts(prompt_bar_contents, bar_contents(real.ticks, real.hits.classes, real_bins, bar),
-                                      continuation_range)
+                                      continuation_range, grid)
 
         # 2. The reference and the replay baseline, in seconds from the prompt's start.
         target = example["hits"].window(prompt_end, end)
@@ -168,7 +175,7 @@ def evaluate_continuations(model: GrooveModel, tokenizer: DrumTokenizer, example
             scores[mode].append(drum_hit_scores(reference, estimated))
             copies[mode] += copy_counts(prompt_bar_contents,
                                         bar_contents(decoded.ticks[keep], decoded.hits.classes[keep], bins[keep], bar),
-                                        continuation_range)
+                                        continuation_range, grid)
     result = {}
     for name, values in scores.items():
         pooled = combine_scores(values)
