@@ -19,7 +19,6 @@ Two numbers:
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from datasets import Dataset, load_from_disk
 from torch.nn import functional as F
 from transformers import HfArgumentParser
 
+from drum_accomp.data.build_utils import write_json_atomic
 from drum_accomp.evaluation.baselines import rock_pattern
 from drum_accomp.evaluation.metrics import combine_scores, drum_hit_scores, format_scores
 from drum_accomp.midi import DrumHits
@@ -179,8 +179,7 @@ def main(args: EvaluationArguments | None = None) -> dict[str, Any]:
     f1 = hit_f1(model, rows, args.batch_size, sampling)
     results = {"conditioning": gap, "drum_hit_f1": f1, "settings": asdict(args)}
     if args.output_json:
-        Path(args.output_json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output_json).write_text(json.dumps(results, indent=2, default=float) + "\n", encoding="utf-8")
+        write_json_atomic(args.output_json, results, default=float)
         print(f"saved {args.output_json}")
     return results
 

@@ -22,7 +22,6 @@ over songs:
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -37,6 +36,7 @@ from transformers import HfArgumentParser, pipeline
 import drum_accomp  # noqa: F401  (registers the task)
 from drum_accomp.audio import SAMPLING_RATE, resample
 from drum_accomp.beats import get_beat_tracker
+from drum_accomp.data.build_utils import write_json_atomic
 from drum_accomp.evaluation.baselines import rock_pattern
 from drum_accomp.evaluation.metrics import combine_scores, drum_hit_scores, format_scores
 from drum_accomp.evaluation.songs import split_songs, truncate_midi
@@ -174,8 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"onset F1 {values['onset_f1']:.3f}")
     print(f"pipeline compute: {results['seconds_per_audio_second']:.3f} s per audio second")
     if args.output_json:
-        Path(args.output_json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output_json).write_text(json.dumps(results, indent=2, default=float) + "\n", encoding="utf-8")
+        write_json_atomic(args.output_json, results, default=float)
         print(f"saved {args.output_json}")
     return results
 

@@ -39,3 +39,12 @@ def tiny_system(seed: int = 0):
         beat_tracker=DrumBeatTrackerConfig(hidden_size=8, num_blocks=3, dropout=0.0),
     )
     return DrumAccompanimentSystem(config).eval()
+
+
+def save_tiny_checkpoint(folder):
+    """A tiny system saved as a pipeline checkpoint (model + feature extractor in one folder); returns the folder."""
+    from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+
+    tiny_system().save_pretrained(folder)
+    BeatAlignedMelFeatureExtractor().save_pretrained(folder)
+    return folder

@@ -5,20 +5,16 @@ import json
 import pretty_midi
 import pytest
 import soundfile
-from helpers import REPO_ROOT, tiny_system
+from helpers import REPO_ROOT, save_tiny_checkpoint
 
 from drum_accomp import cli
-from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
 
 EXAMPLE = REPO_ROOT / "examples" / "slakh_Track00001"
 
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny_system")
-    tiny_system().save_pretrained(folder)
-    BeatAlignedMelFeatureExtractor().save_pretrained(folder)
-    return folder
+    return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny_system"))
 
 
 def test_generate_writes_the_four_files(tiny_checkpoint, tmp_path):

@@ -7,11 +7,10 @@ import numpy as np
 import pretty_midi
 import pytest
 import soundfile
-from helpers import tiny_system
+from helpers import save_tiny_checkpoint
 from transformers import pipeline
 
 import drum_accomp  # noqa: F401  (registers the task)
-from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
 from drum_accomp.pipelines import DrumAccompanimentPipeline
 from drum_accomp.render import render_midi
 
@@ -19,10 +18,7 @@ from drum_accomp.render import render_midi
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     """A tiny system saved as a pipeline checkpoint: model + feature extractor in one folder."""
-    folder = tmp_path_factory.mktemp("tiny_system")
-    tiny_system().save_pretrained(folder)
-    BeatAlignedMelFeatureExtractor().save_pretrained(folder)
-    return folder
+    return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny_system"))
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,11 @@ every figure is computed and in range, and the JSON is written."""
 
 import json
 
-from helpers import REPO_ROOT, load_script, tiny_system
-
-from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+from helpers import REPO_ROOT, load_script, save_tiny_checkpoint
 
 
 def test_the_pipeline_evaluation_reports_every_figure(tmp_path):
-    checkpoint = tmp_path / "system"
-    tiny_system().save_pretrained(checkpoint)
-    BeatAlignedMelFeatureExtractor().save_pretrained(checkpoint)
+    checkpoint = save_tiny_checkpoint(tmp_path / "system")
     output = tmp_path / "eval.json"
     song = REPO_ROOT / "examples" / "slakh_Track00001" / "all_src.mid"
     results = load_script("evaluate_pipeline").main([f"--model={checkpoint}", f"--files={song}", "--seconds=12",

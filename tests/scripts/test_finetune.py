@@ -3,19 +3,16 @@ codes, 2 training steps from the base weights, and a fine-tuned folder the pipel
 
 import numpy as np
 import torch
-from helpers import REPO_ROOT, load_script, tiny_system
+from helpers import REPO_ROOT, load_script, save_tiny_checkpoint, tiny_system
 from transformers import pipeline
 
 import drum_accomp  # noqa: F401
-from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
 from drum_accomp.models.system import DrumAccompanimentSystem
 
 
 def test_finetune_builds_trains_and_writes_a_pipeline_checkpoint(tmp_path):
-    base_dir = tmp_path / "base_system"
-    base = tiny_system()
-    base.save_pretrained(base_dir)
-    BeatAlignedMelFeatureExtractor().save_pretrained(base_dir)
+    base_dir = save_tiny_checkpoint(tmp_path / "base_system")
+    base = tiny_system()  # the same seed: the same weights as the saved base
     model_dir = load_script("finetune").main(["--source", str(REPO_ROOT / "tests" / "fixtures" / "multitrack"),
                                               "--output_dir", str(tmp_path / "work"), "--model", str(base_dir),
                                               "--max_steps", "2", "--torch_threads", "1"])

@@ -4,16 +4,12 @@ module and its custom_pipelines entry; the upload calls get the right repository
 import json
 
 import pytest
-from helpers import REPO_ROOT, load_script, tiny_system
-
-from drum_accomp.feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
+from helpers import REPO_ROOT, load_script, save_tiny_checkpoint
 
 
 @pytest.fixture
 def checkpoint(tmp_path):
-    folder = tmp_path / "system"
-    tiny_system().save_pretrained(folder)
-    BeatAlignedMelFeatureExtractor().save_pretrained(folder)
+    folder = save_tiny_checkpoint(tmp_path / "system")
     (folder / "README.md").write_text("---\nlicense: cc-by-nc-sa-4.0\n---\n# test\n")
     return folder
 

@@ -125,12 +125,13 @@ def folder_size_bytes(folder: "str | os.PathLike") -> int:
     return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
 
 
-def write_json_atomic(path: "str | os.PathLike", payload: Any) -> Path:
-    """Write JSON through a temporary file and one rename, creating the parent folder."""
+def write_json_atomic(path: "str | os.PathLike", payload: Any, default: Any = str) -> Path:
+    """Write JSON through a temporary file and one rename, creating the parent folder; ``default`` converts what
+    JSON cannot hold (``str`` for paths, ``float`` for numpy numbers)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    temp.write_text(json.dumps(payload, indent=2, default=default) + "\n", encoding="utf-8")
     os.replace(temp, path)
     return path
 
