@@ -66,13 +66,12 @@ class PipelineEvaluationArguments:
     output_json: str = field(default="", metadata={"help": "write the results here ('' = print only)"})
 
 
-def onset_f1(audio: np.ndarray, rate: int, reference_times: np.ndarray) -> tuple[float, int, int, int]:
-    """Class-agnostic onset F1 of ``audio``'s librosa onsets vs reference hit times; (F, matches, refs, ests)."""
+def onset_counts(audio: np.ndarray, rate: int, reference_times: np.ndarray) -> tuple[int, int, int]:
+    """Class-agnostic onsets of ``audio`` (librosa) vs reference hit times: (matches, references, estimates)."""
     estimated = librosa.onset.onset_detect(y=audio.astype(np.float32), sr=rate, units="time", backtrack=False)
     reference = np.unique(np.round(reference_times, 3))
     matches = len(mir_eval.util.match_events(reference, estimated, ONSET_TOLERANCE)) if len(reference) and len(estimated) else 0
-    precision, recall = matches / max(len(estimated), 1), matches / max(len(reference), 1)
-    return (2 * precision * recall / max(precision + recall, 1e-12)), matches, len(reference), len(estimated)
+    return matches, len(reference), len(estimated)
 
 
 def beat_f(tracker, audio: np.ndarray, rate: int, reference_beats: np.ndarray) -> float:
@@ -82,10 +81,10 @@ def beat_f(tracker, audio: np.ndarray, rate: int, reference_beats: np.ndarray) -
                                          mir_eval.beat.trim_beats(np.asarray(result.beats))))
 
 
-def pooled_f1(counts: list[tuple[float, int, int, int]]) -> float:
-    matches, references, estimates = (sum(item[i] for item in counts) for i in (1, 2, 3))
-    precision, recall = matches / max(estimates, 1), matches / max(references, 1)
-    return 2 * precision * recall / max(precision + recall, 1e-12)
+def pooled_f1(counts: list[tuple[int, int, int]]) -> float:
+    """F1 of :func:`onset_counts` pooled over songs."""
+    matches, references, estimates = (sum(item[i] for item in counts) for i in range(3))
+    return float(mir_eval.util.f_measure(matches / max(estimates, 1), matches / max(references, 1)))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "rock_f1": hit_scores["rock_on_tracked_beats"][-1].micro_f1, "genre": result["genre"]}
         for name, audio in (("midi", midi_drums), ("vocoder", result["drums"]), ("real_drums", drums)):
             audio_scores[name]["beat_f"].append(beat_f(madmom, audio, RENDER_RATE, true_beats))
-            audio_scores[name]["onsets"].append(onset_f1(resample(audio, RENDER_RATE, SAMPLING_RATE), SAMPLING_RATE,
+            audio_scores[name]["onsets"].append(onset_counts(resample(audio, RENDER_RATE, SAMPLING_RATE), SAMPLING_RATE,
                                                          real.times))
             song[f"{name}_beat_f"] = audio_scores[name]["beat_f"][-1]
         songs.append(song)

@@ -70,8 +70,6 @@ def export_system(args: ExportArguments, command: str) -> Path:
     with atomic_build_dir(target, overwrite=args.overwrite) as staging:
         system.half().save_pretrained(staging)
         feature_extractor.save_pretrained(staging)
-        for card in Path(args.transformer).glob("README.md"):  # the card is rewritten by make_model_cards.py
-            shutil.copy(card, staging / "README.md")
         write_json_atomic(staging / "export.json", {
             "command": command, "parts": {name: repo_relative(path) for name, (_, path) in parts.items()}})
     print(f"saved {target}: {sum(p.numel() for p in system.parameters()):,} parameters, "

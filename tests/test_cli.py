@@ -43,6 +43,11 @@ def test_errors_exit_2_with_one_line(tiny_checkpoint, tmp_path, capsys):
     assert cli.main(["generate", str(EXAMPLE / "backing_30s.flac"), "-o", str(tmp_path), "--model",
                      str(tiny_checkpoint), "--genre", "polka"]) == 2
     assert "unknown genre 'polka'" in capsys.readouterr().err
+    broken = tmp_path / "beats.json"
+    broken.write_text("0.5, 1.0, 1.5")
+    assert cli.main(["generate", str(EXAMPLE / "backing_30s.flac"), "-o", str(tmp_path), "--model",
+                     str(tiny_checkpoint), "--beats", str(broken)]) == 2
+    assert "is not JSON" in capsys.readouterr().err
     assert cli.main(["groove", "-o", str(tmp_path / "x.mid")]) == 2
     assert "either --style" in capsys.readouterr().err
 

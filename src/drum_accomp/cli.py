@@ -239,9 +239,13 @@ def _add_generate(subparsers) -> None:
 
 
 def _read_beats_file(path: str) -> tuple[list[float], list[float] | None]:
-    data = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else None
-    if data is None:
+    if not Path(path).is_file():
         raise FileNotFoundError(f"beats file not found: {path!r}; give a JSON list of beat times in seconds")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path!r} is not JSON ({error}); give a list of beat times in seconds, or the JSON "
+                         "`drum-accomp beats -o` writes") from None
     if isinstance(data, dict):
         if "beats" not in data:
             raise ValueError(f"{path!r} has no 'beats' list; give {{'beats': [...], 'downbeats': [...]}} or a list")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .drum_accompaniment import DEFAULT_DRUM_AUDIO, DrumAccompanimentPipeline, midi_to_bytes
+from .drum_accompaniment import DEFAULT_DRUM_AUDIO, DrumAccompanimentPipeline
 from .drum_groove import DrumGroovePipeline, parse_time_signature
 
 DEFAULT_ACCOMPANIMENT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "drum_accompaniment"
@@ -13,4 +13,4 @@ DEFAULT_GROOVE_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gro
 """The bundled default ``GrooveModel`` checkpoint with its ``DrumTokenizer`` (``pipeline("drum-groove")``)."""
 
 __all__ = ["DEFAULT_ACCOMPANIMENT_MODEL", "DEFAULT_DRUM_AUDIO", "DEFAULT_GROOVE_MODEL", "DrumAccompanimentPipeline",
-           "DrumGroovePipeline", "midi_to_bytes", "parse_time_signature"]
+           "DrumGroovePipeline", "parse_time_signature"]

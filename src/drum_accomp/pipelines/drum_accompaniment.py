@@ -17,7 +17,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pretty_midi
 import torch
 from transformers import Pipeline
 
@@ -26,7 +25,7 @@ from ..beats import BeatTracker, BeatTrackingResult, DrumBeatTrackerBackend, bea
 from ..feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
 from ..genres import UNKNOWN_GENRE
 from ..midi import DrumHits
-from ..render import TARGET_PEAK, render_midi
+from ..render import TARGET_PEAK, fit_length, render_midi
 
 DRUM_AUDIO_CHOICES = ("vocoder", "midi")
 DEFAULT_DRUM_AUDIO = "midi"
@@ -151,11 +150,13 @@ class DrumAccompanimentPipeline(Pipeline):
         genre_name = UNKNOWN_GENRE if genre is None else str(genre).strip().lower()
         genre_id = self.model.config.transformer.genre_id(genre_name)  # unknown names: an error listing the known
         # 2. Beats and downbeats (the user's, tracked on the same mels, or a tempo grid), 3. beat-aligned mels.
-        mel_features = self.feature_extractor.mel_spectrogram(audio)
+        # One mel pass serves the beat tracker and the model; the beat positions are labelled on its frames.
+        mel_features = self.feature_extractor.mel_spectrogram(audio)  # (num_frames, num_mels)
         beat_result, beat_source = self._beats(audio, mel_features, beats, downbeats, beats_per_bar, beat_tracker)
-        features = self.feature_extractor(audio, sampling_rate=SAMPLING_RATE, beat_times=beat_result.beats,
-                                          downbeat_times=beat_result.downbeats, return_tensors="pt")
-        return {"mel_features": features["mel_features"], "beat_positions": features["beat_positions"],
+        beat_positions, _ = self.feature_extractor.beat_positions(beat_result.beats, beat_result.downbeats,
+                                                                  len(mel_features))
+        return {"mel_features": torch.from_numpy(mel_features)[None],
+                "beat_positions": torch.from_numpy(beat_positions)[None],
                 "genre_ids": torch.tensor([genre_id]), "genre": genre_name, "beat_result": beat_result,
                 "beat_source": beat_source, "original": original, "original_rate": original_rate,
                 "num_samples": len(audio)}
@@ -210,20 +211,4 @@ class DrumAccompanimentPipeline(Pipeline):
         return result
 
 
-def fit_length(audio: np.ndarray, num_samples: int) -> np.ndarray:
-    """Cut or zero-pad ``(n,)`` audio to ``num_samples``."""
-    if len(audio) >= num_samples:
-        return audio[:num_samples]
-    return np.pad(audio, (0, num_samples - len(audio)))
-
-
-def midi_to_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
-    """A ``PrettyMIDI`` as Standard MIDI File bytes (for downloads and the Hub widget)."""
-    import io
-
-    buffer = io.BytesIO()
-    midi.write(buffer)
-    return buffer.getvalue()
-
-
-__all__ = ["DEFAULT_DRUM_AUDIO", "DrumAccompanimentPipeline", "fit_length", "midi_to_bytes"]
+__all__ = ["DEFAULT_DRUM_AUDIO", "DrumAccompanimentPipeline"]
