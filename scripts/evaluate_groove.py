@@ -59,6 +59,9 @@ class EvaluateGrooveArguments:
     genre_samples: int = field(default=8, metadata={"help": "style-only generations per style (0 = skip)"})
     genre_bars: int = field(default=8, metadata={"help": "bars of each style-only generation"})
     seed: int = field(default=0, metadata={"help": "sampling seed (example i uses seed + i)"})
+    greedy_grid_ticks: int = field(default=-1, metadata={"help": "greedy decoding: dt argmax on this grid in ticks "
+                                                                 "(48 = 16ths; 0 = plain argmax; -1 = the model's "
+                                                                 "config)"})
     output_json: str = field(default="", metadata={"help": "where to write the JSON ('' = <model>/evaluation_<split>.json)"})
     torch_threads: int = field(default=1, metadata={"help": "torch CPU threads (the machine is shared)"})
 
@@ -166,7 +169,8 @@ def evaluate_continuations(model: GrooveModel, tokenizer: DrumTokenizer, example
             output = model.generate(prompt_words, bpm=bpm, beats_per_bar=meter, max_bars=num_bars,
                                     prompt_ticks=prompt_bars * bar, do_sample=mode == "sampled",
                                     temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                                    seed=args.seed + index, max_new_words=64 * num_bars * meter)
+                                    seed=args.seed + index, max_new_words=64 * num_bars * meter,
+                                    greedy_grid_ticks=None if args.greedy_grid_ticks < 0 else args.greedy_grid_ticks)
             decoded, bins = decoded_hits(tokenizer, output.words[0], beat_times)
             invalid[mode] += decoded.num_invalid_words
             keep = decoded.ticks >= prompt_bars * bar

@@ -63,6 +63,8 @@ class PipelineEvaluationArguments:
     temperature: float = field(default=1.0)
     top_p: float = field(default=1.0)
     do_sample: bool = field(default=True)
+    hit_threshold: float = field(default=0.0, metadata={"help": "hit probability above which a hit is written (0 = "
+                                                               "the model's)"})
     output_json: str = field(default="", metadata={"help": "write the results here ('' = print only)"})
 
 
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     drummer = pipeline("drum-accompaniment", model=args.model) if args.model else pipeline("drum-accompaniment")
     madmom = get_beat_tracker("madmom")
     sampling = {"seed": args.seed, "temperature": args.temperature, "top_p": args.top_p, "do_sample": args.do_sample}
+    if args.hit_threshold:
+        sampling["hit_threshold"] = args.hit_threshold
 
     hit_scores = {"pipeline": [], "rock_on_tracked_beats": [], "rock_on_true_beats": []}
     audio_scores = {path: {"beat_f": [], "onsets": []} for path in ("midi", "vocoder", "real_drums")}

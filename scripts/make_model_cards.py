@@ -106,12 +106,17 @@ Backing-track VQ codes + beat positions (+ a genre token) -> drum VQ codes, and 
 `pipeline("drum-accompaniment")` system (see `drum_accompaniment.md`).
 
 ## Model
-- Encoder ({config.get('encoder_layers')} layers) over the backing codes + beat-position embeddings; decoder
+- Encoder ({config.get('encoder_layers')} layers) over the backing codes + beat-position + genre embeddings; decoder
   ({config.get('decoder_layers')} layers, d={config.get('hidden_size')}) over drum codes with cross-attention AND the
   time-aligned encoder state added at every step, {config.get('codes_per_step')} codes per decoder step
   ({25 / max(config.get('codes_per_step', 1), 1):g} steps/s), context {config.get('max_steps')} steps; longer songs
   are generated in overlapping windows.
-- Loss: drum-code cross-entropy + {config.get('aux_loss_weight')} x hit loss (BCE on hits, L1 on velocity and offset).
+- Two hit heads: one on the decoder state + the generated codes, and a *backing hit head* on the encoder state
+  alone. The MIDI of `generate()` comes from the {config.get('hit_source', 'decoder')} head
+  (`hit_source`), threshold {config.get('hit_threshold')}, peak picking over ±{config.get('hit_peak_window', 0)}
+  code(s); with sampling, cells near the threshold vary from seed to seed.
+- Loss: drum-code cross-entropy + {config.get('aux_loss_weight')} x hit loss + {config.get('backing_hit_loss_weight', 0)}
+  x backing hit loss (each: BCE on hits, L1 on velocity and offset).
 - {f'{parameters:,} parameters, ' if parameters else ''}stored in float16.
 
 ## Data and licence

@@ -43,7 +43,8 @@ class AccompanimentArguments:
     codes_dir: str = field(default="", metadata={"help": "code dataset (scripts/encode_codes.py); '' = the config's "
                                                          "data.codes_dir (relative paths: cwd, then the repo)"})
     init_from: str = field(default="", metadata={"help": "start from this DrumAccompanimentModel's weights and config "
-                                                         "(fine-tuning; the config's 'model' section is then ignored)"})
+                                                         "(fine-tuning; a 'model' section in the config "
+                                                         "then overrides values of its config)"})
 
 
 # ----- data --------------------------------------------------------------------------------------------------------
@@ -86,8 +87,12 @@ def check_windows(rows: Dataset, config: DrumAccompanimentConfig) -> int:
 # ----- trainer -----------------------------------------------------------------------------------------------------
 
 
+LOSS_PARTS = ("ce_loss", "hit_loss", "backing_hit_loss")
+"""Parts of ``DrumAccompanimentOutput.loss`` logged on their own."""
+
+
 class AccompanimentTrainer(Trainer):
-    """``Trainer`` that also logs the mean ``ce_loss`` and ``hit_loss`` since the last log (train and eval)."""
+    """``Trainer`` that also logs the mean of each loss part (``LOSS_PARTS``) since the last log (train and eval)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,7 +101,7 @@ class AccompanimentTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         prefix = "" if model.training else "eval_"
-        for name in ("ce_loss", "hit_loss"):
+        for name in LOSS_PARTS:
             if outputs.get(name) is not None:
                 self._loss_parts.setdefault(prefix + name, []).append(float(outputs[name].detach()))
         return (loss, outputs) if return_outputs else loss
@@ -104,7 +109,7 @@ class AccompanimentTrainer(Trainer):
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs or "eval_loss" in logs:
             prefix = "eval_" if "eval_loss" in logs else ""
-            for name in ("ce_loss", "hit_loss"):
+            for name in LOSS_PARTS:
                 values = self._loss_parts.pop(prefix + name, None)
                 if values:
                     logs[prefix + name] = round(float(np.mean(values)), 4)
@@ -129,7 +134,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     # 2. Model.
     if own.init_from:
-        model = DrumAccompanimentModel.from_pretrained(own.init_from, dtype=torch.float32)
+        # a "model" section overrides config values of the base (e.g. adds the backing hit head; new weights are
+        # initialised, and transformers lists them)
+        model = DrumAccompanimentModel.from_pretrained(own.init_from, dtype=torch.float32, **settings.get("model", {}))
         config = model.config
     else:
         config = DrumAccompanimentConfig(**settings["model"])

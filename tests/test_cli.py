@@ -58,3 +58,9 @@ def test_groove_writes_midi_and_audio(tmp_path):
                      "--model", str(REPO_ROOT / "checkpoints" / "groove")]) == 0
     assert len(pretty_midi.PrettyMIDI(str(output)).instruments[0].notes) > 0
     assert soundfile.info(str(output.with_suffix(".wav"))).samplerate == 44100
+
+
+def test_benchmark_subcommand_takes_the_script_options():
+    args = cli.build_parser().parse_args(["benchmark", "--durations", "30", "180", "--runs", "5", "--no-madmom"])
+    assert args.durations == [30.0, 180.0] and args.runs == 5 and args.madmom is False
+    assert args.model.endswith("pretrained/drum_accompaniment") and args.long_seconds == 600.0

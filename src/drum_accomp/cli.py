@@ -416,11 +416,28 @@ def _demo(args) -> None:
     print(f"wrote {args.output_dir}/: drums.wav mix.wav drums.mid drums.png report.json")
 
 
+def _add_benchmark(subparsers) -> None:
+    from .benchmark import add_arguments
+
+    parser = subparsers.add_parser("benchmark", help="speed and memory of the default pipeline (a table + JSON)",
+                                   description="Times the bundled pipeline end to end and stage by stage on the "
+                                               "example backing looped to each length; KV-cache speed-up; features "
+                                               "vs librosa; FLOPs; peak memory of a long song.")
+    add_arguments(parser)
+    parser.set_defaults(func=_benchmark)
+
+
+def _benchmark(args) -> None:
+    from .benchmark import run_from_args
+
+    run_from_args(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drum-accomp", description="Drums for a backing track, as audio and MIDI.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in (_add_demo, _add_generate, _add_groove, _add_render, _add_beats, _add_features, _add_tokenize,
-                _add_evaluate):
+                _add_evaluate, _add_benchmark):
         add(subparsers)
     return parser
 

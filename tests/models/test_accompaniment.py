@@ -182,6 +182,97 @@ def test_genre_changes_the_prediction_and_dropout_only_in_training():
     torch.testing.assert_close(rock, jazz)
 
 
+def test_the_genre_reaches_the_encoder():
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config()).eval()
+    batch = random_batch(model.config)
+    rock = model.encode_backing(batch["backing_codes"], batch["beat_positions"], torch.full((3,), 0))
+    jazz = model.encode_backing(batch["backing_codes"], batch["beat_positions"], torch.full((3,), 9))
+    assert not torch.allclose(rock, jazz)
+
+
+def backing_hit_model() -> DrumAccompanimentModel:
+    torch.manual_seed(0)
+    return DrumAccompanimentModel(tiny_config(backing_hit_loss_weight=0.5, hit_source="backing")).eval()
+
+
+def test_backing_hit_head_adds_its_weighted_loss():
+    model = backing_hit_model()
+    batch = random_batch(model.config)
+    output = model(**batch)
+    assert output.backing_hit_logits.shape == (3, NUM_CODES, 9, 3)
+    torch.testing.assert_close(output.loss, output.ce_loss + output.hit_loss + 0.5 * output.backing_hit_loss)
+    # the backing head reads the encoder alone: other drum labels leave it unchanged
+    other = model(**{**batch, "labels": (batch["labels"] + 1) % model.config.drum_codebook_size})
+    torch.testing.assert_close(other.backing_hit_logits, output.backing_hit_logits)
+    assert DrumAccompanimentModel(tiny_config()).backing_hit_head is None
+    with pytest.raises(ValueError, match="backing_hit_loss_weight > 0"):
+        tiny_config(hit_source="backing")
+    with pytest.raises(ValueError, match="hit_source must be one of"):
+        tiny_config(hit_source="drums")
+
+
+def test_backing_hits_of_generate_are_the_thresholded_backing_head_and_sampling_varies_unsure_cells():
+    model = backing_hit_model()
+    batch = random_batch(model.config, batch_size=1)
+    codes, positions = batch["backing_codes"], batch["beat_positions"]
+    greedy = model.generate(codes, positions, do_sample=False, hit_threshold=0.5)
+    expected = model(codes, positions, labels=batch["labels"]).backing_hit_logits[..., 0].sigmoid()
+    torch.testing.assert_close(greedy.hit_probabilities, expected)
+    assert len(greedy.hits[0]) == int((expected > 0.5).sum())
+    first = model.generate(codes, positions, do_sample=True, seed=1)
+    again = model.generate(codes, positions, do_sample=True, seed=1)
+    assert np.array_equal(first.hits[0].times, again.hits[0].times)
+    # a tiny sampling temperature gives the greedy decision, except in cells right at the threshold
+    cold = model.generate(codes, positions, do_sample=True, seed=2, temperature=1e-3)
+    code_seconds = model.config.code_seconds
+
+    def cells(hits):
+        return {(int(time // code_seconds), int(cls)) for time, cls in zip(hits.times, hits.classes)}
+
+    flipped = cells(cold.hits[0]) ^ cells(greedy.hits[0])
+    assert all(abs(float(expected[0, code, cls]) - 0.5) < 1e-3 for code, cls in flipped)
+
+
+def test_hits_alone_equal_the_hits_written_with_the_codes_on_long_batched_songs():
+    model = backing_hit_model()
+    batch = random_batch(model.config, batch_size=2, num_codes=3 * model.config.max_codes + 6)
+    codes, positions, genres = batch["backing_codes"], batch["beat_positions"], torch.tensor([0, 5])
+    full = model.generate(codes, positions, genre_ids=genres, do_sample=False)
+    fast = model.generate(codes, positions, genre_ids=genres, do_sample=False, return_codes=False)
+    assert fast.drum_codes is None and full.drum_codes.shape == codes.shape
+    torch.testing.assert_close(fast.hit_probabilities, full.hit_probabilities)
+    for one, other in zip(fast.hits, full.hits):
+        assert np.allclose(one.times, other.times) and np.array_equal(one.classes, other.classes)
+    with pytest.raises(ValueError, match="return_codes=False needs"):
+        DrumAccompanimentModel(tiny_config()).generate(codes, positions, return_codes=False)
+
+
+def test_peak_picking_leaves_no_two_hits_of_a_class_in_neighbouring_codes():
+    model = backing_hit_model()
+    batch = random_batch(model.config, batch_size=1, num_codes=64)
+    plain = model.generate(batch["backing_codes"], batch["beat_positions"], do_sample=False, hit_threshold=0.3)
+    model.config.hit_peak_window = 1
+    picked = model.generate(batch["backing_codes"], batch["beat_positions"], do_sample=False, hit_threshold=0.3)
+    model.config.hit_peak_window = 0
+    assert 0 < len(picked.hits[0]) < len(plain.hits[0])
+    codes = np.floor(picked.hits[0].times / model.config.code_seconds).astype(int)
+    for drum_class in range(9):
+        assert (np.diff(np.sort(codes[picked.hits[0].classes == drum_class])) > 1).all()
+    with pytest.raises(ValueError, match="hit_peak_window"):
+        tiny_config(hit_peak_window=-1)
+
+
+def test_window_plan_covers_every_step_once_with_full_windows():
+    from drum_accomp.models.accompaniment.modeling_accompaniment import window_plan
+
+    assert window_plan(10, 16, 8) == [(0, 0, 10)]
+    plan = window_plan(50, 16, 8)
+    assert plan[0] == (0, 0, 16) and plan[-1][2] == 50
+    assert all(end - start == 16 for start, _, end in plan)
+    assert [done for _, done, _ in plan[1:]] == [end for _, _, end in plan[:-1]]
+
+
 def test_step_tokens_round_trip_and_ignore_index():
     codes = torch.tensor([[[3, 7], [0, 0], [-100, 2]]])
     tokens = codes_to_step_tokens(codes, 8)

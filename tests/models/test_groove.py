@@ -95,6 +95,33 @@ def test_kv_cache_generation_equals_no_cache_generation(model, groove_words):
     assert torch.equal(cached.words, uncached.words)
 
 
+def test_grid_greedy_picks_the_grid_line_holding_the_most_probability(model, tiny_config):
+    special, eos = tiny_config.num_special_tokens, tiny_config.eos_token_id
+    probabilities = torch.zeros(2, tiny_config.field_sizes[0])
+    probabilities[:, eos] = 0.3  # the single most likely index...
+    probabilities[:, special + 96] = 0.2
+    for dt, p in ((44, 0.08), (46, 0.1), (48, 0.12), (50, 0.1), (52, 0.1)):  # ...but 0.5 sits around one 16th
+        probabilities[:, special + dt] = p
+    logits = probabilities.clamp(min=1e-9).log()
+    allowed = model._field_masks()[0]
+    assert model._pick(logits, allowed, False, 1.0, 0, 1.0, None).tolist() == [eos, eos]
+    # "now" on the grid (tick 0) and 10 ticks late (tick 10: the line nearest to 10 + 44 .. 10 + 52 is still 48)
+    picked = model._grid_argmax_dt(logits, allowed, torch.tensor([0, 10]), grid_ticks=48)
+    assert picked.tolist() == [special + 48, special + 48]
+    # a grid line that only the eos beats
+    probabilities[:, special + 44:special + 53] = 0.01
+    assert model._grid_argmax_dt(probabilities.clamp(min=1e-9).log(), allowed, torch.tensor([0, 0]), 48).tolist() \
+        == [eos, eos]
+
+
+def test_grid_greedy_generation_with_and_without_cache_agree(model, groove_words):
+    first = model.generate(groove_words, do_sample=False, max_new_words=30, bpm=80.0, greedy_grid_ticks=48)
+    again = model.generate(groove_words, do_sample=False, max_new_words=30, bpm=80.0, greedy_grid_ticks=48,
+                           use_cache=False)
+    assert first.num_generated.item() > 0
+    assert torch.equal(first.words, again.words)
+
+
 def test_generation_stops_at_max_bars_after_the_prompt(model, tiny_config, groove_words):
     bar = 4 * tiny_config.ticks_per_beat
     output = model.generate(groove_words, do_sample=True, seed=0, max_bars=1, bpm=80.0, max_new_words=500)

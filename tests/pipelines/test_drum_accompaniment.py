@@ -11,6 +11,7 @@ from helpers import save_tiny_checkpoint
 from transformers import pipeline
 
 import drum_accomp  # noqa: F401  (registers the task)
+from drum_accomp.midi import drum_hits
 from drum_accomp.pipelines import DrumAccompanimentPipeline
 from drum_accomp.render import render_midi
 
@@ -83,6 +84,15 @@ def test_a_genre_is_passed_through_and_an_unknown_one_is_refused_with_the_list(d
     assert drummer(backing, sampling_rate=22050, genre="Funk", seed=0)["genre"] == "funk"
     with pytest.raises(ValueError, match="unknown genre 'polka'; choose one of .*rock"):
         drummer(backing, sampling_rate=22050, genre="polka")
+
+
+def test_a_higher_hit_threshold_writes_fewer_hits(drummer, backing):
+    counts = [len(drum_hits(drummer(backing, sampling_rate=22050, seed=0, do_sample=False,
+                                    hit_threshold=threshold)["midi"], require_drums=False))
+              for threshold in (0.2, 0.5, 0.8)]
+    assert counts[0] >= counts[1] >= counts[2] and counts[0] > counts[2]
+    with pytest.raises(ValueError, match="hit_threshold=1.5"):
+        drummer(backing, sampling_rate=22050, hit_threshold=1.5)
 
 
 def test_bad_inputs_get_clear_errors(drummer, backing, tmp_path):

@@ -125,15 +125,20 @@ def folder_size_bytes(folder: "str | os.PathLike") -> int:
     return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
 
 
-def write_json_atomic(path: "str | os.PathLike", payload: Any, default: Any = str) -> Path:
-    """Write JSON through a temporary file and one rename, creating the parent folder; ``default`` converts what
-    JSON cannot hold (``str`` for paths, ``float`` for numpy numbers)."""
+def write_text_atomic(path: "str | os.PathLike", text: str) -> Path:
+    """Write text through a temporary file and one rename, creating the parent folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(payload, indent=2, default=default) + "\n", encoding="utf-8")
+    temp.write_text(text, encoding="utf-8")
     os.replace(temp, path)
     return path
+
+
+def write_json_atomic(path: "str | os.PathLike", payload: Any, default: Any = str) -> Path:
+    """Write JSON through a temporary file and one rename, creating the parent folder; ``default`` converts what
+    JSON cannot hold (``str`` for paths, ``float`` for numpy numbers)."""
+    return write_text_atomic(path, json.dumps(payload, indent=2, default=default) + "\n")
 
 
 def write_manifest(folder: "str | os.PathLike", config: dict, stats: dict, skipped: SkipLog,

@@ -7,6 +7,9 @@ from transformers import PretrainedConfig
 from ...genres import UNKNOWN_GENRE, style_vocabulary
 from ...midi import NUM_DRUM_CLASSES
 
+HIT_SOURCES = ("decoder", "backing")
+"""Heads that can write the MIDI of ``generate`` (``DrumAccompanimentConfig.hit_source``)."""
+
 
 class DrumAccompanimentConfig(PretrainedConfig):
     """Hyper-parameters of :class:`DrumAccompanimentModel`.
@@ -54,6 +57,19 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_pos_weight (`float`, defaults to 4.0): weight of the positive (hit) cells in the hit-flag binary
             cross-entropy; hits are sparse (about 3 % of step x class cells), so an unweighted loss under-predicts.
         hit_threshold (`float`, defaults to 0.5): hit probability above which a step / class cell becomes a MIDI hit.
+        backing_hit_loss_weight (`float`, defaults to 0.0): weight of a second hit loss, on a *backing hit head* that
+            reads the encoder state alone (backing + beat positions, no drum codes); 0 = no such head. It makes the
+            encoder carry what the drums do at each step, which the decoder then gets through its aligned input.
+        hit_source (`str`, defaults to ``"decoder"``): which head writes the MIDI of :meth:`generate`:
+            ``"decoder"`` (the hit head on the generated codes) or ``"backing"`` (the backing hit head: every step's
+            hits predicted from the whole encoded window at once, so an early wrong code cannot derail them; needs
+            ``backing_hit_loss_weight > 0``).
+        hit_peak_window (`int`, defaults to 0): peak picking of the hits ``generate`` writes: a cell can be hit only
+            if its probability is the largest of its class within ``hit_peak_window`` codes on either side (one hit
+            per onset where the probability spreads over neighbouring codes); 0 = off.
+        hit_sampling_temperature (`float`, defaults to 0.25): with ``hit_source="backing"`` and sampling, how far
+            from the threshold a cell's decision may flip (``DrumAccompanimentModel.generate``); scaled by the
+            sampling ``temperature``.
         decoder_input_dropout (`float`, defaults to 0.1): probability, in training, that a past drum code in the
             decoder input is replaced by ``mask_token_id``; the decoder then has to lean on the backing.
         genre_dropout (`float`, defaults to 0.2): probability, in training, that a window's genre is replaced by
@@ -84,6 +100,10 @@ class DrumAccompanimentConfig(PretrainedConfig):
         aux_loss_weight: float = 1.0,
         hit_pos_weight: float = 4.0,
         hit_threshold: float = 0.5,
+        backing_hit_loss_weight: float = 0.0,
+        hit_source: str = "decoder",
+        hit_sampling_temperature: float = 0.25,
+        hit_peak_window: int = 0,
         decoder_input_dropout: float = 0.1,
         genre_dropout: float = 0.2,
         layer_norm_eps: float = 1e-5,
@@ -101,6 +121,11 @@ class DrumAccompanimentConfig(PretrainedConfig):
                             ("dropout", dropout), ("hit_threshold", hit_threshold)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+        if hit_source not in HIT_SOURCES:
+            raise ValueError(f"hit_source must be one of {HIT_SOURCES}, got {hit_source!r}")
+        if hit_source == "backing" and backing_hit_loss_weight <= 0:
+            raise ValueError("hit_source='backing' needs the backing hit head: set backing_hit_loss_weight > 0 "
+                             f"(got {backing_hit_loss_weight})")
         if max_steps < 2:
             raise ValueError(f"max_steps must be at least 2 steps, got {max_steps}")
         if codes_per_step < 1 or drum_codebook_size ** codes_per_step > 65536:
@@ -124,6 +149,14 @@ class DrumAccompanimentConfig(PretrainedConfig):
         self.aux_loss_weight = float(aux_loss_weight)
         self.hit_pos_weight = float(hit_pos_weight)
         self.hit_threshold = float(hit_threshold)
+        self.backing_hit_loss_weight = float(backing_hit_loss_weight)
+        self.hit_source = str(hit_source)
+        if hit_sampling_temperature <= 0:
+            raise ValueError(f"hit_sampling_temperature must be > 0, got {hit_sampling_temperature}")
+        self.hit_sampling_temperature = float(hit_sampling_temperature)
+        if hit_peak_window < 0:
+            raise ValueError(f"hit_peak_window must be >= 0 codes (0 = no peak picking), got {hit_peak_window}")
+        self.hit_peak_window = int(hit_peak_window)
         self.decoder_input_dropout = float(decoder_input_dropout)
         self.genre_dropout = float(genre_dropout)
         self.layer_norm_eps = float(layer_norm_eps)

@@ -8,15 +8,18 @@ A *code* is one VQ-VAE code (40 ms); a decoder *step* holds ``k = config.codes_p
 (the embeddings of a step's codes are summed; its codes are predicted jointly as one of ``C ** k`` step tokens).
 For a window of ``S`` steps (``S * k`` codes)::
 
-    encoder:  e = Encoder(backing_code_embs + beat_position_embs + position_emb)                  (B, S, d)
+    encoder:  e = Encoder(backing_code_embs + beat_position_embs + genre_emb + position_emb)      (B, S, d)
     decoder:  input of step s = genre start token (s = 0) or the drum codes of step s - 1 (masked now and then)
               h_s = Decoder(token_embs + position_emb + W_aligned e_s ; cross-attention to e_0..e_{S-1}) (B, S, d)
     heads:    step-token logits = W_out h_s                                                       (B, S, C ** k)
               hit logits        = HitHead(h_s + drum code embs of step s)                         (B, S * k, 9, 3)
+              backing hit logits = BackingHitHead(e_s)    (if backing_hit_loss_weight > 0)        (B, S * k, 9, 3)
 
 The aligned term ``W_aligned e_t`` puts the backing of the step being predicted into the decoder's input: a
 decoder that sees the backing only through cross-attention learns to copy its own past and ignore the backing
-(a public JukeDrummer re-implementation measured an unchanged loss with the backing zeroed).
+(a public JukeDrummer re-implementation measured an unchanged loss with the backing zeroed). The backing hit head
+pushes the same way from the other side: it must tell the drums from the encoder state alone, so that state has to
+hold them. With ``config.hit_source = "backing"`` it also writes the MIDI of :meth:`DrumAccompanimentModel.generate`.
 """
 
 from __future__ import annotations
@@ -55,18 +58,23 @@ class DrumAccompanimentOutput(ModelOutput):
             step divided by ``codes_per_step``), steps with a code labelled -100 left out.
         hit_loss: scalar ``flag BCE + velocity L1 + offset L1`` of the hit head (velocity in units of 127,
             offset in codes), ``None`` without hit targets.
+        backing_hit_loss: the same loss for the backing hit head (added with ``config.backing_hit_loss_weight``),
+            ``None`` without hit targets or without that head.
         logits: ``(batch_size, num_steps, drum_codebook_size ** codes_per_step)`` step-token logits
             (:func:`step_tokens_to_codes` turns a step token into its codes).
         hit_logits: ``(batch_size, num_codes, num_drum_classes, 3)``: hit logit, velocity logit
             (``127 * sigmoid`` = MIDI velocity), offset logit (``sigmoid`` = onset inside the code, 0..1).
+        backing_hit_logits: the same from the backing hit head (``None`` without it).
         encoder_last_hidden_state: ``(batch_size, num_steps, hidden_size)`` encoded backing.
     """
 
     loss: torch.Tensor | None = None
     ce_loss: torch.Tensor | None = None
     hit_loss: torch.Tensor | None = None
+    backing_hit_loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
     hit_logits: torch.Tensor | None = None
+    backing_hit_logits: torch.Tensor | None = None
     encoder_last_hidden_state: torch.Tensor | None = None
 
 
@@ -143,6 +151,19 @@ def hits_from_step_predictions(
     hit_velocities = np.clip(np.rint(np.asarray(velocities)[codes, classes]), 1, 127).astype(np.int64)
     order = np.lexsort((classes, times))
     return DrumHits(times[order].astype(np.float64), classes[order].astype(np.int64), hit_velocities[order])
+
+
+def window_plan(num_steps: int, window: int, overlap: int) -> list[tuple[int, int, int]]:
+    """Windows covering ``num_steps`` steps: ``(start, done, end)`` each, the window ``start .. end`` (``window``
+    steps, fewer only for a shorter song) adding steps ``done .. end``; after the first, a window starts
+    ``overlap`` steps before the steps it adds (the last one earlier, so that it is full)."""
+    plan, window_start, done = [], 0, 0
+    while done < num_steps:
+        window_end = min(window_start + window, num_steps)
+        plan.append((window_start, done, window_end))
+        done = window_end
+        window_start = max(0, min(done - overlap, num_steps - window))
+    return plan
 
 
 # ----- codes <-> steps ----------------------------------------------------------------------------------------------
@@ -299,7 +320,9 @@ class DrumAccompanimentDecoderLayer(nn.Module):
 
 
 class DrumAccompanimentEncoder(nn.Module):
-    """Backing codes + beat positions ``(batch_size, num_steps, codes_per_step)`` -> ``(batch_size, num_steps, d)``."""
+    """Backing codes + beat positions ``(batch_size, num_steps, codes_per_step)`` and genre ids ``(batch_size,)`` ->
+    ``(batch_size, num_steps, d)``. The genre embedding is added at every step, so both the decoder and the backing
+    hit head hear the genre."""
 
     def __init__(self, config: DrumAccompanimentConfig):
         super().__init__()
@@ -307,16 +330,19 @@ class DrumAccompanimentEncoder(nn.Module):
         self.code_embedding = nn.Embedding(config.codes_per_step * config.backing_codebook_size, config.hidden_size)
         self.beat_position_embedding = nn.Embedding(config.codes_per_step * config.num_beat_positions,
                                                     config.hidden_size)
+        self.genre_embedding = nn.Embedding(config.num_genres, config.hidden_size)
         self.position_embedding = nn.Embedding(config.max_steps, config.hidden_size)
         self.dropout = nn.Dropout(config.dropout)
         self.layers = nn.ModuleList(DrumAccompanimentEncoderLayer(config, index)
                                     for index in range(config.encoder_layers))
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
-    def forward(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor) -> torch.Tensor:
+    def forward(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor,
+                genre_ids: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(backing_codes.shape[1], device=backing_codes.device)
         hidden_states = (slot_embedding(self.code_embedding, backing_codes)
                          + slot_embedding(self.beat_position_embedding, beat_positions)
+                         + self.genre_embedding(genre_ids)[:, None]
                          + self.position_embedding(positions))
         hidden_states = self.dropout(hidden_states)
         for layer in self.layers:
@@ -371,24 +397,28 @@ class DrumAccompanimentDecoder(nn.Module):
 
 
 class DrumAccompanimentHitHead(nn.Module):
-    """Decoder states ``(batch_size, num_steps, d)`` + the drum codes chosen for each step ``(batch_size,
-    num_steps, codes_per_step)`` -> per-code hit logits ``(batch_size, num_steps * codes_per_step, classes, 3)``.
+    """States ``(batch_size, num_steps, d)`` (+ the drum codes chosen for each step ``(batch_size, num_steps,
+    codes_per_step)``) -> per-code hit logits ``(batch_size, num_steps * codes_per_step, classes, 3)``.
 
-    The chosen codes are the drum audio of the step in compressed form, so the head reads *which* hits they hold
-    and *where*, rather than guessing them before the codes are known.
+    On the decoder (``reads_codes=True``) the chosen codes are the drum audio of the step in compressed form, so
+    the head reads *which* hits they hold and *where*, rather than guessing them before the codes are known. On
+    the encoder (``reads_codes=False``: the backing hit head) it reads the encoded backing and beat positions only.
     """
 
-    def __init__(self, config: DrumAccompanimentConfig):
+    def __init__(self, config: DrumAccompanimentConfig, reads_codes: bool = True):
         super().__init__()
         self.num_drum_classes = config.num_drum_classes
         self.codes_per_step = config.codes_per_step
-        self.code_embedding = nn.Embedding(config.codes_per_step * config.drum_codebook_size, config.hidden_size)
+        self.code_embedding = (nn.Embedding(config.codes_per_step * config.drum_codebook_size, config.hidden_size)
+                               if reads_codes else None)
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.output = nn.Linear(config.hidden_size, config.codes_per_step * config.num_drum_classes * 3)
 
-    def forward(self, decoder_hidden_states: torch.Tensor, drum_codes: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.norm(decoder_hidden_states + slot_embedding(self.code_embedding, drum_codes))
+    def forward(self, hidden_states: torch.Tensor, drum_codes: torch.Tensor | None = None) -> torch.Tensor:
+        if self.code_embedding is not None:
+            hidden_states = hidden_states + slot_embedding(self.code_embedding, drum_codes)
+        hidden_states = self.norm(hidden_states)
         hit_logits = self.output(F.gelu(self.dense(hidden_states)))  # (batch_size, num_steps, k * classes * 3)
         batch_size, num_steps, _ = hit_logits.shape
         return hit_logits.view(batch_size, num_steps * self.codes_per_step, self.num_drum_classes, 3)
@@ -428,6 +458,8 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         self.decoder = DrumAccompanimentDecoder(config)
         self.lm_head = nn.Linear(config.hidden_size, config.output_vocab_size)
         self.hit_head = DrumAccompanimentHitHead(config)
+        self.backing_hit_head = (DrumAccompanimentHitHead(config, reads_codes=False)
+                                 if config.backing_hit_loss_weight > 0 else None)
         self.post_init()
 
     # ----- inputs ----------------------------------------------------------------------------------------------
@@ -453,20 +485,28 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         """``(batch_size, num_codes)`` -> ``(batch_size, num_codes // codes_per_step, codes_per_step)``."""
         return codes.view(codes.shape[0], -1, self.config.codes_per_step)
 
-    def _start_tokens(self, genre_ids: torch.Tensor | None, batch_size: int, device: torch.device) -> torch.Tensor:
-        """``(batch_size, 1, codes_per_step)`` genre start tokens; genre dropout (to ``unknown``) in training."""
+    def _genre_ids(self, genre_ids: torch.Tensor | None, batch_size: int, device: torch.device) -> torch.Tensor:
+        """``(batch_size,)`` genre ids (``unknown`` when omitted); genre dropout (to ``unknown``) in training."""
         unknown = torch.full((batch_size,), self.config.unknown_genre_id, dtype=torch.long, device=device)
         genre_ids = unknown if genre_ids is None else genre_ids.to(device=device, dtype=torch.long).view(batch_size)
         if self.training and self.config.genre_dropout > 0:
             dropped = torch.rand(batch_size, device=device) < self.config.genre_dropout
             genre_ids = torch.where(dropped, unknown, genre_ids)
-        tokens = genre_ids + self.config.genre_token_id(0)
-        return tokens[:, None, None].expand(batch_size, 1, self.config.codes_per_step)
+        return genre_ids
 
-    def encode_backing(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor) -> torch.Tensor:
+    def _start_tokens(self, genre_ids: torch.Tensor) -> torch.Tensor:
+        """``(batch_size,)`` genre ids -> ``(batch_size, 1, codes_per_step)`` decoder start tokens."""
+        tokens = genre_ids + self.config.genre_token_id(0)
+        return tokens[:, None, None].expand(genre_ids.shape[0], 1, self.config.codes_per_step)
+
+    def encode_backing(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor,
+                       genre_ids: torch.Tensor | None = None) -> torch.Tensor:
         """``(batch_size, num_codes)`` backing codes and beat positions, ``num_codes`` a multiple of
-        ``codes_per_step`` -> ``(batch_size, num_codes // codes_per_step, hidden_size)``."""
-        return self.encoder(self._steps(backing_codes.long()), self._steps(beat_positions.long()))
+        ``codes_per_step`` (and ``(batch_size,)`` genre ids, ``unknown`` when omitted) ->
+        ``(batch_size, num_codes // codes_per_step, hidden_size)``."""
+        if genre_ids is None:
+            genre_ids = self._genre_ids(None, backing_codes.shape[0], backing_codes.device)
+        return self.encoder(self._steps(backing_codes.long()), self._steps(beat_positions.long()), genre_ids)
 
     # ----- training --------------------------------------------------------------------------------------------
 
@@ -499,8 +539,9 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         # 1. Encode the backing.
         self._check_inputs(backing_codes, beat_positions, window=True)
         batch_size = backing_codes.shape[0]
-        encoder_hidden_states = (self.encode_backing(backing_codes, beat_positions) if encoder_outputs is None
-                                 else encoder_outputs)
+        genre_ids = self._genre_ids(genre_ids, batch_size, backing_codes.device)  # the same dropout for both
+        encoder_hidden_states = (self.encode_backing(backing_codes, beat_positions, genre_ids)
+                                 if encoder_outputs is None else encoder_outputs)
         if labels is None:
             return DrumAccompanimentOutput(encoder_last_hidden_state=encoder_hidden_states)
 
@@ -510,7 +551,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         if self.training and self.config.decoder_input_dropout > 0:
             dropped = torch.rand(past_codes.shape, device=past_codes.device) < self.config.decoder_input_dropout
             past_codes = past_codes.masked_fill(dropped, self.config.mask_token_id)
-        start = self._start_tokens(genre_ids, batch_size, backing_codes.device)
+        start = self._start_tokens(genre_ids)
         decoder_input_ids = torch.cat([start, past_codes], dim=1)  # (batch_size, num_steps, codes_per_step)
 
         # 3. Decode and predict.
@@ -523,13 +564,20 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         step_targets = codes_to_step_tokens(target_codes, self.config.drum_codebook_size)
         ce_loss = F.cross_entropy(logits.float().flatten(0, 1), step_targets.flatten(), ignore_index=-100)
         ce_loss = ce_loss / self.config.codes_per_step
-        loss, hit_loss = ce_loss, None
+        backing_hit_logits = (None if self.backing_hit_head is None
+                              else self.backing_hit_head(encoder_hidden_states))  # (batch_size, num_codes, classes, 3)
+        loss, hit_loss, backing_hit_loss = ce_loss, None, None
         if hit_flags is not None:
             code_mask = (step_targets != -100).repeat_interleave(self.config.codes_per_step, dim=1)
             hit_loss = self.hit_loss(hit_logits, hit_flags, hit_velocities, hit_offsets, code_mask)
             loss = ce_loss + self.config.aux_loss_weight * hit_loss
-        return DrumAccompanimentOutput(loss=loss, ce_loss=ce_loss, hit_loss=hit_loss, logits=logits,
-                                       hit_logits=hit_logits, encoder_last_hidden_state=encoder_hidden_states)
+            if backing_hit_logits is not None:
+                backing_hit_loss = self.hit_loss(backing_hit_logits, hit_flags, hit_velocities, hit_offsets, code_mask)
+                loss = loss + self.config.backing_hit_loss_weight * backing_hit_loss
+        return DrumAccompanimentOutput(loss=loss, ce_loss=ce_loss, hit_loss=hit_loss,
+                                       backing_hit_loss=backing_hit_loss, logits=logits, hit_logits=hit_logits,
+                                       backing_hit_logits=backing_hit_logits,
+                                       encoder_last_hidden_state=encoder_hidden_states)
 
     def hit_loss(self, hit_logits: torch.Tensor, hit_flags: torch.Tensor, hit_velocities: torch.Tensor | None,
                  hit_offsets: torch.Tensor | None, code_mask: torch.Tensor) -> torch.Tensor:
@@ -575,6 +623,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         overlap_steps: int | None = None,
         hit_threshold: float | None = None,
         show_progress: bool = False,
+        return_codes: bool = True,
     ) -> DrumAccompanimentGenerationOutput:
         """Write drums for the backing: one drum code (and its hits) per backing code, any number of codes.
 
@@ -594,8 +643,14 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
                 reference the cache is tested against).
             overlap_steps: prompt length of the windows after the first, ``< max_steps``; ``max_steps // 2`` by
                 default.
-            hit_threshold: hit probability above which a hit is written (``config.hit_threshold`` by default).
+            hit_threshold: hit probability above which a hit is written (``config.hit_threshold`` by default). With
+                ``config.hit_source = "backing"`` and ``do_sample``, each cell is hit with probability
+                ``sigmoid((logit - logit(hit_threshold)) / (temperature * config.hit_sampling_temperature))``:
+                clear cells keep their greedy decision, unsure ones change from seed to seed.
             show_progress: a tqdm progress bar over the generated steps (updated once per window).
+            return_codes: run the autoregressive decoder for the drum codes. ``False`` (only with
+                ``config.hit_source = "backing"``) writes the hits alone, all windows in one batch: the fast path
+                when the drum audio is rendered from the MIDI; ``drum_codes`` is then ``None``.
         """
         # 1. Inputs, padding to whole steps, and the window plan.
         self._check_inputs(backing_codes, beat_positions, window=False)
@@ -610,44 +665,85 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         overlap = window // 2 if overlap_steps is None else int(overlap_steps)
         if not 0 <= overlap < window:
             raise ValueError(f"overlap_steps must be in [0, max_steps={window}), got {overlap}")
+        if not return_codes and self.config.hit_source != "backing":
+            raise ValueError("return_codes=False needs config.hit_source='backing' (the decoder's hit head reads the "
+                             f"generated codes), got hit_source={self.config.hit_source!r}")
         device = backing_codes.device
         generator = None if seed is None else torch.Generator(device=device).manual_seed(int(seed))
         sampling = {"do_sample": do_sample, "temperature": temperature, "top_k": top_k, "top_p": top_p,
                     "generator": generator}
-        start_tokens = self._start_tokens(genre_ids, batch_size, device)
+        genre_ids = self._genre_ids(genre_ids, batch_size, device)
+        start_tokens = self._start_tokens(genre_ids)
         drum_codes = torch.zeros(batch_size, num_steps, codes_per_step, dtype=torch.long, device=device)
         hit_logits = torch.zeros(batch_size, num_steps * codes_per_step, self.config.num_drum_classes, 3,
                                  device=device)
 
+        plan = window_plan(num_steps, window, overlap)
+
         # 2. Window by window: encode the backing, read the prompt, generate the new steps.
-        window_start, done = 0, 0
-        progress = tqdm(total=num_steps, unit="step", desc="drums", disable=not show_progress)
-        while done < num_steps:
-            window_end = min(window_start + window, num_steps)
+        progress = tqdm(total=num_steps, unit="step", desc="drums", disable=not (show_progress and return_codes))
+        for window_start, done, window_end in (plan if return_codes else ()):
             codes_slice = slice(window_start * codes_per_step, window_end * codes_per_step)
-            encoder_hidden_states = self.encode_backing(backing_codes[:, codes_slice], beat_positions[:, codes_slice])
+            encoder_hidden_states = self.encode_backing(backing_codes[:, codes_slice], beat_positions[:, codes_slice],
+                                                        genre_ids)
             prompt = drum_codes[:, window_start:done]
             new_codes, new_hit_logits = self._generate_window(encoder_hidden_states, start_tokens, prompt,
                                                               window_end - done, use_cache, sampling)
             drum_codes[:, done:window_end] = new_codes
             hit_logits[:, done * codes_per_step:window_end * codes_per_step] = new_hit_logits
             progress.update(window_end - done)
-            done = window_end
-            window_start = max(0, min(done - overlap, num_steps - window))
         progress.close()
+        if self.config.hit_source == "backing":  # not autoregressive: every window at once
+            hit_logits = self._backing_hit_logits(backing_codes, beat_positions, genre_ids, plan)
 
         # 3. Codes back to the song's length; hits at full timing resolution.
-        drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes]
+        drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes] if return_codes else None
         hit_logits = hit_logits[:, :num_codes]
         probabilities = hit_logits[..., HIT_FLAG].sigmoid()
         velocities = 127 * hit_logits[..., HIT_VELOCITY].sigmoid()
         offsets = hit_logits[..., HIT_OFFSET].sigmoid()
         threshold = self.config.hit_threshold if hit_threshold is None else hit_threshold
-        hits = [hits_from_step_predictions(probabilities[index].cpu().numpy(), velocities[index].cpu().numpy(),
+        decisions = probabilities  # a cell is hit where its decision score > threshold
+        if do_sample and self.config.hit_source == "backing":
+            # the backing head is not autoregressive: a take varies where the head is unsure (near the threshold)
+            scale = max(temperature * self.config.hit_sampling_temperature, 1e-6)
+            boundary = float(np.log(threshold / (1 - threshold))) if 0 < threshold < 1 else 0.0
+            draw = torch.rand(probabilities.shape, generator=generator, device=device)
+            decisions = (draw < torch.sigmoid((hit_logits[..., HIT_FLAG] - boundary) / scale)).float()
+            threshold = 0.5
+        if self.config.hit_peak_window > 0:  # peak picking along time, per class
+            width = 2 * self.config.hit_peak_window + 1
+            peaks = F.max_pool1d(probabilities.transpose(1, 2), width, stride=1, padding=width // 2).transpose(1, 2)
+            decisions = decisions * (probabilities >= peaks)
+        hits = [hits_from_step_predictions(decisions[index].cpu().numpy(), velocities[index].cpu().numpy(),
                                            offsets[index].cpu().numpy(), self.config.code_seconds, threshold)
                 for index in range(batch_size)]
         return DrumAccompanimentGenerationOutput(drum_codes=drum_codes, hit_probabilities=probabilities,
                                                  hit_velocities=velocities, hit_offsets=offsets, hits=hits)
+
+    def _backing_hit_logits(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor, genre_ids: torch.Tensor,
+                            plan: list[tuple[int, int, int]], windows_per_batch: int = 32) -> torch.Tensor:
+        """Hit logits of the backing hit head over a whole song, the windows of ``plan`` encoded in batches of
+        ``windows_per_batch`` (memory stays bounded); each window gives the steps it adds (``done .. end``).
+
+        Args:
+            backing_codes, beat_positions: ``(batch_size, num_steps * codes_per_step)``; genre_ids ``(batch_size,)``.
+        Returns:
+            ``(batch_size, num_steps * codes_per_step, num_drum_classes, 3)``.
+        """
+        k, batch_size = self.config.codes_per_step, backing_codes.shape[0]
+        hit_logits = torch.zeros(batch_size, backing_codes.shape[1], self.config.num_drum_classes, 3,
+                                 device=backing_codes.device)
+        for first in range(0, len(plan), windows_per_batch):
+            chunk = plan[first:first + windows_per_batch]
+            slices = [slice(start * k, end * k) for start, _, end in chunk]  # equal lengths (window_plan)
+            states = self.encode_backing(torch.cat([backing_codes[:, part] for part in slices]),
+                                         torch.cat([beat_positions[:, part] for part in slices]),
+                                         genre_ids.repeat(len(chunk)))
+            logits = self.backing_hit_head(states).view(len(chunk), batch_size, -1, self.config.num_drum_classes, 3)
+            for index, (start, done, end) in enumerate(chunk):
+                hit_logits[:, done * k:end * k] = logits[index, :, (done - start) * k:]
+        return hit_logits
 
     def _generate_window(
         self, encoder_hidden_states: torch.Tensor, start_tokens: torch.Tensor, prompt: torch.Tensor,
@@ -729,4 +825,5 @@ __all__ = [
     "sample_next_code",
     "step_hit_targets",
     "step_tokens_to_codes",
+    "window_plan",
 ]

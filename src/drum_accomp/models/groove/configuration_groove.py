@@ -73,6 +73,11 @@ class GrooveConfig(PretrainedConfig):
     Generation:
         max_context_words (`int`, defaults to 512): longest context in words; ``generate`` keeps
             ``<bos> <STYLE>`` and the latest words when a sequence grows past it.
+        greedy_grid_ticks (`int`, defaults to 0): greedy decoding of ``dt`` on a musical grid of this many ticks
+            (48 = 16ths): the grid line whose neighbourhood holds the most probability wins, then the most likely
+            ``dt`` near it. A played groove spreads the next hit over many ticks around one grid line (microtiming),
+            so a plain argmax over ticks prefers a far, tightly-timed event (or ``<eos>``) and writes too few hits.
+            0 = plain argmax. Sampling is unaffected.
     """
 
     model_type = "drum_accomp_groove"
@@ -106,6 +111,7 @@ class GrooveConfig(PretrainedConfig):
         min_tempo: float = 40.0,
         tempo_bins_per_octave: int = 8,
         max_context_words: int = 512,
+        greedy_grid_ticks: int = 0,
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -157,6 +163,9 @@ class GrooveConfig(PretrainedConfig):
         self.min_tempo = float(min_tempo)
         self.tempo_bins_per_octave = int(tempo_bins_per_octave)
         self.max_context_words = int(max_context_words)
+        if int(greedy_grid_ticks) < 0:
+            raise ValueError(f"greedy_grid_ticks must be >= 0 (0 = plain argmax), got {greedy_grid_ticks}")
+        self.greedy_grid_ticks = int(greedy_grid_ticks)
         kwargs.setdefault("is_decoder", True)
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 

@@ -490,6 +490,7 @@ class GrooveModel(GroovePreTrainedModel):
         top_p: float = 1.0,
         seed: int | None = None,
         use_cache: bool = True,
+        greedy_grid_ticks: int | None = None,
     ) -> GrooveGenerateOutput:
         """Continue a drum prompt, or start from a style alone, one word (three fields) at a time.
 
@@ -506,6 +507,8 @@ class GrooveModel(GroovePreTrainedModel):
             seed: seeds a private ``torch.Generator``: the same seed gives the same output.
             use_cache: run only the new word through the layers (``DynamicCache``); ``False`` recomputes everything
                 each step (same result, slower; for checking).
+            greedy_grid_ticks: greedy ``dt`` on this musical grid (see ``GrooveConfig.greedy_grid_ticks``, the
+                default); 0 = plain argmax.
         Returns:
             :class:`GrooveGenerateOutput`.
         """
@@ -535,6 +538,7 @@ class GrooveModel(GroovePreTrainedModel):
         generator = torch.Generator(device=self.device)
         generator.manual_seed(torch.seed() if seed is None else int(seed))
         masks = self._field_masks()
+        grid = self.config.greedy_grid_ticks if greedy_grid_ticks is None else int(greedy_grid_ticks)
         pad_word = torch.full((batch_size, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
         finished = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
         num_generated = torch.zeros(batch_size, dtype=torch.long, device=self.device)
@@ -554,8 +558,11 @@ class GrooveModel(GroovePreTrainedModel):
             output = self(context, bpm=bpm, beats_per_bar=beats_per_bar, start_ticks=start_ticks,
                           past_key_values=cache)
             hidden = output.last_hidden_state[:, -1]  # (batch_size, hidden_size)
-            dt = self._pick(self.heads[DT_FIELD](hidden), masks[DT_FIELD], do_sample, temperature, top_k, top_p,
-                            generator)
+            dt_logits = self.heads[DT_FIELD](hidden)
+            if do_sample or grid <= 0:
+                dt = self._pick(dt_logits, masks[DT_FIELD], do_sample, temperature, top_k, top_p, generator)
+            else:
+                dt = self._grid_argmax_dt(dt_logits, masks[DT_FIELD], ticks, grid)
             hidden = self.conditioners[0](hidden, dt)
             instrument = self._pick(self.heads[INSTRUMENT_FIELD](hidden), masks[INSTRUMENT_FIELD], do_sample,
                                     temperature, top_k, top_p, generator)
@@ -579,6 +586,25 @@ class GrooveModel(GroovePreTrainedModel):
         self.train(was_training)
         return GrooveGenerateOutput(words=words, num_generated=num_generated, prompt_length=prompt_length,
                                     end_ticks=end_ticks)
+
+    def _grid_argmax_dt(self, logits: torch.Tensor, allowed: torch.Tensor, ticks: torch.Tensor,
+                        grid_ticks: int) -> torch.Tensor:
+        """Greedy ``dt`` on a musical grid: ``(batch_size, field_sizes[0])`` logits -> ``(batch_size,)`` dt indices.
+
+        Every allowed ``dt`` lands at ``ticks + dt``, which rounds to a grid line (a multiple of ``grid_ticks`` of
+        running time); the probabilities of the ``dt`` values sharing a line add up, ``<eos>`` counts alone. The
+        winner's most likely ``dt`` is returned (the drummer's microtiming stays).
+        """
+        special = self.config.num_special_tokens
+        probabilities = logits.float().masked_fill(~allowed, float("-inf")).softmax(dim=-1)
+        shifts = torch.arange(probabilities.shape[-1], device=logits.device) - special  # dt of each index
+        lines = torch.div(ticks[:, None] + shifts + grid_ticks // 2, grid_ticks, rounding_mode="floor")
+        lines = lines - lines[:, special:special + 1]  # 0 = the line nearest to "now"
+        groups = torch.where(allowed & (shifts >= 0), lines + 1, 0)  # group 0: <eos> (and nothing else allowed)
+        group_mass = torch.zeros_like(probabilities).scatter_add_(1, groups, probabilities)
+        best = group_mass.argmax(dim=-1, keepdim=True)  # (batch_size, 1)
+        in_best = (groups == best) & allowed
+        return probabilities.masked_fill(~in_best, -1.0).argmax(dim=-1)
 
     @staticmethod
     def _pick(

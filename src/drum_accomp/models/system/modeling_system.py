@@ -159,7 +159,8 @@ class DrumAccompanimentSystem(PreTrainedModel):
                 (``BeatAlignedMelFeatureExtractor``); any length (windowed generation).
             beat_positions: ``(batch_size, num_frames)`` beat position of each frame (the feature extractor's).
             genre_ids: ``(batch_size,)`` genre indices (``config.transformer.genre_id(name)``); unknown when omitted.
-            return_audio: also decode the drum codes to mels and audio (the vocoder path).
+            return_audio: also decode the drum codes to mels and audio (the vocoder path). Without it, a transformer
+                whose hits come from its backing hit head skips the drum codes (``drum_codes`` is ``None``).
             show_progress: a progress bar over the generated steps.
             sampling: ``do_sample``, ``temperature``, ``top_k``, ``top_p``, ``seed``, ``overlap_steps``,
                 ``hit_threshold`` of :meth:`DrumAccompanimentModel.generate`.
@@ -174,8 +175,10 @@ class DrumAccompanimentSystem(PreTrainedModel):
         code_positions = beat_positions[:, ::self.config.frames_per_code]  # the position of each code's first frame
 
         # 2. Backing codes -> drum codes and hits.
+        # The drum codes are needed for the audio, or for hits read from them (hit_source="decoder").
+        return_codes = return_audio or self.config.transformer.hit_source != "backing"
         generated = self.transformer.generate(backing_codes, code_positions.long(), genre_ids=genre_ids,
-                                              show_progress=show_progress, **sampling)
+                                              show_progress=show_progress, return_codes=return_codes, **sampling)
         hits = [hit.window(0.0, num_frames / self.config.transformer.frame_rate) for hit in generated.hits]
         if not return_audio:
             return DrumAccompanimentSystemOutput(drum_codes=generated.drum_codes, backing_codes=backing_codes,
