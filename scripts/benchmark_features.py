@@ -25,10 +25,7 @@ for _variable in THREAD_VARIABLES:  # must happen before numpy / torch / numba c
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Callable  # noqa: E402
 
 import librosa  # noqa: E402
 import numpy as np  # noqa: E402
@@ -37,6 +34,7 @@ import torch  # noqa: E402
 
 from drum_accomp import BeatAlignedMelFeatureExtractor  # noqa: E402
 from drum_accomp.audio import SAMPLING_RATE, load_audio  # noqa: E402
+from drum_accomp.benchmark import median_seconds  # noqa: E402
 from drum_accomp.midi import midi_beats  # noqa: E402
 from drum_accomp.render import render_backing_and_drums  # noqa: E402
 
@@ -83,17 +81,6 @@ def load_track(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def loop_to_length(audio: np.ndarray, num_samples: int) -> np.ndarray:
     return np.resize(audio, num_samples).astype(np.float32)  # np.resize repeats the array when it is too short
-
-
-def median_seconds(function: Callable[[], object], runs: int, warmup: int) -> float:
-    for _ in range(warmup):
-        function()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def main() -> None:
