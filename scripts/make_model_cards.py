@@ -176,6 +176,9 @@ instrument, velocity; one embedding per field summed, one head per field, sample
 - {config.get('num_hidden_layers')} causal layers, d={config.get('hidden_size')}, rotary attention in musical time,
   beat-in-bar embeddings, and a copy path that shows each step what was played one and two bars back at the same
   position ({config.get('lookback_bars')} bars), so repetition is cheap to learn without hard-coded replay.
+- Greedy decoding picks the time shift on a musical grid of {config.get('greedy_grid_ticks', 0)} ticks
+  (`greedy_grid_ticks`; 48 = 16th notes): the grid line holding the most probability wins, then its most likely
+  tick (a plain argmax over ticks wrote too few hits).
 
 ## Data and licence
 Groove MIDI Dataset (Magenta), train split; tempo, velocity augmentation. **Licence: CC BY 4.0** (as GMD).

@@ -74,6 +74,16 @@ def test_mel_power_equals_librosa_within_1e_minus_4_relative_error_on_real_audio
     assert (np.abs(ours - reference)[audible] / reference[audible]).max() < 1e-4
 
 
+def test_long_signals_in_stft_blocks_give_the_one_pass_result(feature_extractor, song_audio, monkeypatch):
+    import drum_accomp.feature_extraction_beat_mel as module
+
+    one_pass = feature_extractor.mel_spectrogram(song_audio)
+    monkeypatch.setattr(module, "MEL_CHUNK_FRAMES", 97)  # many blocks, the last one short
+    blocked = feature_extractor.mel_spectrogram(song_audio)
+    assert blocked.shape == one_pass.shape == (1 + len(song_audio) // feature_extractor.hop_length, 80)
+    np.testing.assert_allclose(blocked, one_pass, atol=1e-5)
+
+
 def test_mel_spectrogram_is_natural_log_of_mel_power_clamped_at_log_floor(feature_extractor, song_audio):
     power = feature_extractor.mel_power(song_audio)
     log_mel = feature_extractor.mel_spectrogram(song_audio)

@@ -32,6 +32,9 @@ _CACHE_ATTRIBUTES = ("_cached_window", "_cached_mel_filters", "_cached_key")
 """Tensors built once from the config and reused by every call; never serialized."""
 
 _SUBDIVISION_EPSILON = 1e-6
+
+MEL_CHUNK_FRAMES = 3000
+"""Frames per STFT block of long signals (30 s at 100 frames/s): bounds the memory of a long song's features."""
 """Slack (in subdivisions) so a frame exactly on a subdivision boundary is not floored into the one before it."""
 
 
@@ -199,24 +202,43 @@ class BeatAlignedMelFeatureExtractor(SequenceFeatureExtractor):
         """librosa's Slaney mel filters of this extractor, ``(num_frequency_bins, num_mels)`` float32."""
         return self._stft_constants()[1]
 
-    def _spectrum(self, waveforms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _spectrum(self, waveforms: torch.Tensor, center: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """``(batch_size, num_samples)`` float32 -> complex STFT ``(batch_size, num_frames, num_frequency_bins)``
-        (centred, zero-padded, periodic Hann) and the mel filters, both on the waveforms' device."""
+        (periodic Hann; ``center``: frames centred on the hops, the signal zero-padded) and the mel filters, both on
+        the waveforms' device."""
         window, mel_filters = (constant.to(waveforms.device) for constant in self._stft_constants())
         spectrum = torch.stft(
             waveforms, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length, window=window,
-            center=True, pad_mode="constant", return_complex=True,
+            center=center, pad_mode="constant", return_complex=True,
         )  # (batch_size, num_frequency_bins, num_frames) complex64, stored frame-major
         return spectrum.transpose(1, 2), mel_filters  # (batch_size, num_frames, num_frequency_bins): no copy
 
     def _mel_power_batch(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """``(batch_size, num_samples)`` float32 -> mel power ``(batch_size, num_frames, num_mels)`` float32."""
+        """``(batch_size, num_samples)`` float32 -> mel power ``(batch_size, num_frames, num_mels)`` float32.
+
+        Long signals go through the STFT in blocks of ``MEL_CHUNK_FRAMES`` frames cut from the zero-padded signal
+        (the same frames as one centred pass), so the complex spectrum of a whole song is never held at once.
+        """
         with torch.inference_mode():
-            spectrum, mel_filters = self._spectrum(waveforms)
-            # |X|^2 as re^2 + im^2 on a real view, squared in place: cheaper than abs() (a sqrt) then square
-            parts = torch.view_as_real(spectrum).square_()  # (batch_size, num_frames, num_frequency_bins, 2)
-            power = parts[..., 0] + parts[..., 1]  # (batch_size, num_frames, num_frequency_bins)
-            return torch.matmul(power, mel_filters)  # (batch_size, num_frames, num_mels)
+            num_frames = 1 + waveforms.shape[-1] // self.hop_length
+            if num_frames <= MEL_CHUNK_FRAMES:
+                return self._mel_of_spectrum(*self._spectrum(waveforms))
+            half = self.n_fft // 2
+            padded = torch.nn.functional.pad(waveforms, (half, half))
+            blocks = []
+            for first in range(0, num_frames, MEL_CHUNK_FRAMES):
+                last = min(first + MEL_CHUNK_FRAMES, num_frames)  # frames first .. last - 1
+                segment = padded[:, first * self.hop_length:(last - 1) * self.hop_length + self.n_fft]
+                blocks.append(self._mel_of_spectrum(*self._spectrum(segment, center=False)))
+            return torch.cat(blocks, dim=1)
+
+    @staticmethod
+    def _mel_of_spectrum(spectrum: torch.Tensor, mel_filters: torch.Tensor) -> torch.Tensor:
+        """Complex ``(batch_size, num_frames, num_frequency_bins)`` -> mel power ``(batch_size, num_frames, num_mels)``."""
+        # |X|^2 as re^2 + im^2 on a real view, squared in place: cheaper than abs() (a sqrt) then square
+        parts = torch.view_as_real(spectrum).square_()  # (batch_size, num_frames, num_frequency_bins, 2)
+        power = parts[..., 0] + parts[..., 1]  # (batch_size, num_frames, num_frequency_bins)
+        return torch.matmul(power, mel_filters)  # (batch_size, num_frames, num_mels)
 
     def log_mel_tensor(self, waveforms: torch.Tensor) -> torch.Tensor:
         """Differentiable log-mels of ``(batch_size, num_samples)`` waveforms on any device, with the same
