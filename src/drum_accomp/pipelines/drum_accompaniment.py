@@ -68,6 +68,11 @@ class DrumAccompanimentPipeline(Pipeline):
             self.feature_extractor = BeatAlignedMelFeatureExtractor(**self.model.config.vocoder.feature_extractor_kwargs())
         self._own_beat_tracker = DrumBeatTrackerBackend(self.model.beat_tracker)
 
+    def get_inference_context(self):
+        """``torch.inference_mode`` around the model call (no autograd bookkeeping at all; ``Pipeline`` uses
+        ``no_grad``)."""
+        return torch.inference_mode
+
     # ----- parameters ------------------------------------------------------------------------------------------
 
     def _sanitize_parameters(self, sampling_rate=None, genre=None, beats=None, downbeats=None, beats_per_bar=None,

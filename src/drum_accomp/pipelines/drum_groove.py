@@ -72,6 +72,11 @@ class DrumGroovePipeline(Pipeline):
             raise ValueError("the drum-groove pipeline needs the checkpoint's DrumTokenizer; save it beside the model "
                              "or pass tokenizer=")
 
+    def get_inference_context(self):
+        """``torch.inference_mode`` around the model call (no autograd bookkeeping at all; ``Pipeline`` uses
+        ``no_grad``)."""
+        return torch.inference_mode
+
     def _sanitize_parameters(self, bars=None, bpm=None, time_signature=None, style=None, temperature=None,
                              top_k=None, top_p=None, do_sample=None, seed=None, return_audio=None, drum_kit=None,
                              **kwargs):

@@ -608,7 +608,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
 
     # ----- generation ------------------------------------------------------------------------------------------
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(
         self,
         backing_codes: torch.Tensor,

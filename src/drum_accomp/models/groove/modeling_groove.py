@@ -474,7 +474,7 @@ class GrooveModel(GroovePreTrainedModel):
         masks[DT_FIELD][self.config.eos_token_id] = True
         return masks
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(
         self,
         input_words: torch.Tensor | None = None,

@@ -123,7 +123,7 @@ class DrumAccompanimentSystem(PreTrainedModel):
             beat_positions = torch.cat([beat_positions, unknown], dim=1)
         return mel_features, beat_positions
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def encode_backing(self, mel_features: torch.Tensor, chunk_frames: int = 6000) -> torch.Tensor:
         """``(batch_size, num_frames, num_mels)`` backing mels (``num_frames`` a multiple of ``frames_per_code``) ->
         ``(batch_size, num_codes)`` backing codes, in chunks of ``chunk_frames`` frames."""
@@ -131,7 +131,7 @@ class DrumAccompanimentSystem(PreTrainedModel):
         return apply_in_chunks(self.backing_vqvae.encode, mel_features.to(self.dtype), chunk_frames,
                                margin=32 * factor, output_per_input=1 / factor)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def decode_drums(self, drum_codes: torch.Tensor, chunk_codes: int = 1500) -> tuple[torch.Tensor, torch.Tensor]:
         """``(batch_size, num_codes)`` drum codes -> drum mels ``(batch_size, num_frames, num_mels)`` and drum audio
         ``(batch_size, num_samples)``, in chunks of ``chunk_codes`` codes (60 s) so memory stays bounded."""
@@ -142,7 +142,7 @@ class DrumAccompanimentSystem(PreTrainedModel):
                                     output_per_input=hop)
         return drum_mel, waveforms
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(
         self,
         mel_features: torch.Tensor,
