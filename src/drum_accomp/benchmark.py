@@ -155,8 +155,7 @@ def cache_speed(model, num_codes: int, runs: int) -> dict[str, float]:
     result = {}
     with torch.inference_mode():
         for name, use_cache in (("with_cache", True), ("without_cache", False)):
-            seconds = median_seconds(lambda: model.generate(codes, positions, seed=0, use_cache=use_cache),
-                                     runs if use_cache else 1, warmup=1 if use_cache else 0)
+            seconds = median_seconds(lambda: model.generate(codes, positions, seed=0, use_cache=use_cache), runs)
             result[f"codes_per_second_{name}"] = num_codes / seconds
     result["speedup"] = result["codes_per_second_with_cache"] / result["codes_per_second_without_cache"]
     result["num_codes"] = num_codes
@@ -186,7 +185,7 @@ def groove_cache_speed(folder: str | os.PathLike, num_words: int, runs: int) -> 
                 return int(output.num_generated[0])
 
             generated = run()  # the same seed: the same words with and without the cache
-            seconds = median_seconds(run, runs if use_cache else 1, warmup=0)
+            seconds = median_seconds(run, runs, warmup=0)
             result[f"words_per_second_{name}"] = generated / seconds
     result["speedup"] = result["words_per_second_with_cache"] / result["words_per_second_without_cache"]
     result["num_words"] = generated
