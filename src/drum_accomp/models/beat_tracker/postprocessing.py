@@ -20,7 +20,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.signal
 
 from .configuration_beat_tracker import DrumBeatTrackerConfig
 
@@ -97,6 +96,8 @@ def local_tempo(beat_activation: np.ndarray, config: DrumBeatTrackerConfig) -> n
     tempo = _fold_into_range(tempo / 2.0 ** octaves, config.min_bpm, config.max_bpm)
     width = int(TEMPO_SMOOTHING_SECONDS * config.frame_rate / TEMPOGRAM_HOP) | 1
     if len(tempo) > width:
+        import scipy.signal  # lazily: scipy.signal costs ~0.4 s of `import drum_accomp`
+
         tempo = scipy.signal.medfilt(tempo, width)
     centres = np.arange(len(tempo)) * TEMPOGRAM_HOP
     return np.interp(np.arange(len(beat_activation)), centres, tempo)
