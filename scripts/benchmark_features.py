@@ -34,7 +34,7 @@ import torch  # noqa: E402
 
 from drum_accomp import BeatAlignedMelFeatureExtractor  # noqa: E402
 from drum_accomp.audio import SAMPLING_RATE, load_audio  # noqa: E402
-from drum_accomp.benchmark import median_seconds  # noqa: E402
+from drum_accomp.benchmark import librosa_mel_power, median_seconds  # noqa: E402
 from drum_accomp.midi import midi_beats  # noqa: E402
 from drum_accomp.render import render_backing_and_drums  # noqa: E402
 
@@ -93,11 +93,7 @@ def main() -> None:
     num_frames = extractor.num_frames(len(audio))
 
     def librosa_mel() -> np.ndarray:
-        return librosa.feature.melspectrogram(
-            y=audio, sr=extractor.sampling_rate, n_fft=extractor.n_fft, hop_length=extractor.hop_length,
-            win_length=extractor.win_length, n_mels=extractor.num_mels, fmin=extractor.fmin, fmax=extractor.fmax,
-            power=2.0, center=True,
-        ).T
+        return librosa_mel_power(extractor, audio)
 
     def call() -> object:
         return extractor(audio, sampling_rate=SAMPLING_RATE, beat_times=beats, downbeat_times=downbeats,

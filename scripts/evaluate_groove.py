@@ -7,8 +7,9 @@
    (2) bars, greedy and sampled. Drum-hit F1 (``evaluation.metrics``, ±50 ms, pooled over examples) against the real
    next bars, next to the "replay the last 2 prompt bars" baseline (``evaluation.baselines.replay_last_bars``).
    Copy share: generated bars identical to one of the prompt's bars (tick, class and velocity bin; and the onsets
-   + classes rounded to 16th notes, velocity ignored), with the same figure for the real continuation as a reference (its F1 row is the real next bars
-   through the tokenizer and this decoding: ~1, a check of the time alignment).
+   + classes rounded to 16th notes, velocity ignored), with the same figure for the real continuation as a
+   reference (its F1 row is the real next bars through the tokenizer and this decoding: ~1, a check of the time
+   alignment).
 2. Style-only generation: for every GMD style of the split, ``genre_samples`` grooves of ``genre_bars`` bars from
    ``<bos> <STYLE>`` alone (sampled, at the style's median tempo), tagged by the genre classifier
    (``checkpoints/genre_classifier``); accuracy = tag == the style's genre group.

@@ -32,10 +32,10 @@ _CACHE_ATTRIBUTES = ("_cached_window", "_cached_mel_filters", "_cached_key")
 """Tensors built once from the config and reused by every call; never serialized."""
 
 _SUBDIVISION_EPSILON = 1e-6
+"""Slack (in subdivisions) so a frame exactly on a subdivision boundary is not floored into the one before it."""
 
 MEL_CHUNK_FRAMES = 3000
 """Frames per STFT block of long signals (30 s at 100 frames/s): bounds the memory of a long song's features."""
-"""Slack (in subdivisions) so a frame exactly on a subdivision boundary is not floored into the one before it."""
 
 
 class BeatAlignedMelFeatureExtractor(SequenceFeatureExtractor):

@@ -232,6 +232,9 @@ def test_backing_hits_of_generate_are_the_thresholded_backing_head_and_sampling_
 
     flipped = cells(cold.hits[0]) ^ cells(greedy.hits[0])
     assert all(abs(float(expected[0, code, cls]) - 0.5) < 1e-3 for code, cls in flipped)
+    # sampled takes at the edge thresholds: 1 = nothing is hit, 0 = every cell is hit (as greedy decoding)
+    assert len(model.generate(codes, positions, do_sample=True, seed=3, hit_threshold=1.0).hits[0]) == 0
+    assert len(model.generate(codes, positions, do_sample=True, seed=3, hit_threshold=0.0).hits[0]) == expected.numel()
 
 
 def test_hits_alone_equal_the_hits_written_with_the_codes_on_long_batched_songs():

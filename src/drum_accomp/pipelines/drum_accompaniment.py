@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import Pipeline
 
 from ..audio import SAMPLING_RATE, check_layout, read_audio, resample, to_mono, validate_audio
 from ..beats import BeatTracker, BeatTrackingResult, DrumBeatTrackerBackend, beats_from_times, track_beats
@@ -26,6 +25,7 @@ from ..feature_extraction_beat_mel import BeatAlignedMelFeatureExtractor
 from ..genres import UNKNOWN_GENRE
 from ..midi import DrumHits
 from ..render import TARGET_PEAK, fit_length, render_midi
+from .base import InferenceModePipeline
 
 DRUM_AUDIO_CHOICES = ("vocoder", "midi")
 DEFAULT_DRUM_AUDIO = "midi"
@@ -37,7 +37,7 @@ MIDI_RENDER_RATE = 44100
 """Rate (Hz) of the SoundFont render of the drum MIDI (``drum_audio="midi"``)."""
 
 
-class DrumAccompanimentPipeline(Pipeline):
+class DrumAccompanimentPipeline(InferenceModePipeline):
     """Drums for a backing track (audio without drums), from a :class:`DrumAccompanimentSystem` checkpoint.
 
     Inputs: a path, a numpy array with ``sampling_rate=``, a dict ``{"raw": array, "sampling_rate": rate}``, or a
@@ -67,11 +67,6 @@ class DrumAccompanimentPipeline(Pipeline):
         if self.feature_extractor is None:
             self.feature_extractor = BeatAlignedMelFeatureExtractor(**self.model.config.vocoder.feature_extractor_kwargs())
         self._own_beat_tracker = DrumBeatTrackerBackend(self.model.beat_tracker)
-
-    def get_inference_context(self):
-        """``torch.inference_mode`` around the model call (no autograd bookkeeping at all; ``Pipeline`` uses
-        ``no_grad``)."""
-        return torch.inference_mode
 
     # ----- parameters ------------------------------------------------------------------------------------------
 

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pretty_midi
 import torch
-from transformers import Pipeline
 
 from ..data.windows import midi_downbeats
 from ..genres import UNKNOWN_GENRE
 from ..midi import drum_hits, load_midi
 from ..render import render_midi
+from .base import InferenceModePipeline
 
 MIDI_SUFFIXES = (".mid", ".midi")
 RENDER_RATE = 44100
@@ -45,7 +45,7 @@ def parse_time_signature(time_signature: str) -> int:
                      "6/8, 9/8, 12/8 (for 5/8 or 7/8, write 5/4-like bars at double tempo)")
 
 
-class DrumGroovePipeline(Pipeline):
+class DrumGroovePipeline(InferenceModePipeline):
     """Grooves from a :class:`GrooveModel` checkpoint and its ``DrumTokenizer``.
 
     Input: a style name (``"funk"``; ``tokenizer.styles`` lists them) or a drum MIDI prompt (a path or a
@@ -71,11 +71,6 @@ class DrumGroovePipeline(Pipeline):
         if self.tokenizer is None:
             raise ValueError("the drum-groove pipeline needs the checkpoint's DrumTokenizer; save it beside the model "
                              "or pass tokenizer=")
-
-    def get_inference_context(self):
-        """``torch.inference_mode`` around the model call (no autograd bookkeeping at all; ``Pipeline`` uses
-        ``no_grad``)."""
-        return torch.inference_mode
 
     def _sanitize_parameters(self, bars=None, bpm=None, time_signature=None, style=None, temperature=None,
                              top_k=None, top_p=None, do_sample=None, seed=None, return_audio=None, drum_kit=None,

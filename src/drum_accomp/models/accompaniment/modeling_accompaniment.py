@@ -707,7 +707,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         if do_sample and self.config.hit_source == "backing":
             # the backing head is not autoregressive: a take varies where the head is unsure (near the threshold)
             scale = max(temperature * self.config.hit_sampling_temperature, 1e-6)
-            boundary = float(np.log(threshold / (1 - threshold))) if 0 < threshold < 1 else 0.0
+            boundary = torch.logit(torch.tensor(float(threshold))).item()  # -inf / inf at 0 / 1: all / no hits
             draw = torch.rand(probabilities.shape, generator=generator, device=device)
             decisions = (draw < torch.sigmoid((hit_logits[..., HIT_FLAG] - boundary) / scale)).float()
             threshold = 0.5
