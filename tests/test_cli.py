@@ -64,3 +64,10 @@ def test_benchmark_subcommand_takes_the_script_options():
     args = cli.build_parser().parse_args(["benchmark", "--durations", "30", "180", "--runs", "5", "--no-madmom"])
     assert args.durations == [30.0, 180.0] and args.runs == 5 and args.madmom is False
     assert args.model.endswith("pretrained/drum_accompaniment") and args.long_seconds == 600.0
+
+
+def test_benchmark_refuses_bad_options_with_exit_code_2(capsys):
+    assert cli.main(["benchmark", "--runs", "0"]) == 2
+    assert "--runs must be at least 1" in capsys.readouterr().err
+    assert cli.main(["benchmark", "--durations", "-3"]) == 2
+    assert "song lengths must be > 0 s" in capsys.readouterr().err

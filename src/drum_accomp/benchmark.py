@@ -418,6 +418,13 @@ def run_from_args(args) -> dict[str, Any]:
     """Run with parsed :func:`add_arguments` options; print the table; write the JSON and the Markdown table."""
     from .data.build_utils import write_json_atomic, write_text_atomic
 
+    for name, value in (("runs", args.runs), ("threads", args.threads), ("cache_codes", args.cache_codes),
+                        ("channels", args.channels), ("sampling_rate", args.sampling_rate)):
+        if value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if min(args.durations) <= 0 or args.long_seconds < 0:
+        raise ValueError(f"song lengths must be > 0 s (--durations {args.durations}) and --long-seconds >= 0 "
+                         f"(0 skips the memory probe), got {args.long_seconds}")
     results = run_benchmark(model=args.model, groove_model=args.groove_model, durations=tuple(args.durations),
                             long_seconds=args.long_seconds, runs=args.runs, threads=args.threads,
                             cache_codes=args.cache_codes, madmom=args.madmom, sampling_rate=args.sampling_rate,

@@ -93,6 +93,8 @@ def test_a_higher_hit_threshold_writes_fewer_hits(drummer, backing):
     assert counts[0] >= counts[1] >= counts[2] and counts[0] > counts[2]
     with pytest.raises(ValueError, match="hit_threshold=1.5"):
         drummer(backing, sampling_rate=22050, hit_threshold=1.5)
+    with pytest.raises(ValueError, match="hit_threshold='dense'"):
+        drummer(backing, sampling_rate=22050, hit_threshold="dense")
 
 
 def test_bad_inputs_get_clear_errors(drummer, backing, tmp_path):

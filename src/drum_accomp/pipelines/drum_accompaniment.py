@@ -12,6 +12,7 @@ The steps are those of DESIGN.md's data flow, numbered the same way in the code 
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from typing import Any
@@ -85,7 +86,7 @@ class DrumAccompanimentPipeline(InferenceModePipeline):
             "temperature": temperature, "top_k": top_k, "top_p": top_p, "do_sample": do_sample, "seed": seed,
             "show_progress": show_progress, "drum_audio": drum_audio}.items() if value is not None}
         if hit_threshold is not None:
-            if not 0.0 < float(hit_threshold) < 1.0:
+            if not isinstance(hit_threshold, numbers.Real) or not 0.0 < float(hit_threshold) < 1.0:
                 raise ValueError(f"hit_threshold={hit_threshold!r}; give a probability in (0, 1): higher = fewer "
                                  f"hits (the model's default is {self.model.config.transformer.hit_threshold})")
             forward["hit_threshold"] = float(hit_threshold)
