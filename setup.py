@@ -11,7 +11,8 @@ setup(
     license="Apache-2.0 (code); see model cards for weights and data",
     package_dir={"": "src"},
     packages=find_packages("src"),
-    package_data={"drum_accomp": ["*.json", "pretrained/*/*.json", "pretrained/*/*.safetensors", "pretrained/*/*.md"]},
+    package_data={"drum_accomp": ["*.json", "pretrained/*/*.json", "pretrained/*/*.safetensors", "pretrained/*/*.md",
+                                  "evaluation/abx/static/*"]},
     python_requires=">=3.10,<3.12",
     # torch is installed first from the CPU wheel (see README / .ci/run); this pin then installs nothing more.
     install_requires=[
@@ -34,6 +35,8 @@ setup(
         "tqdm>=4.66",
         "matplotlib>=3.8,<3.12",
     ],
-    extras_require={"test": ["pytest>=8,<10"]},
+    # playwright drives the system Chromium (apt `chromium`, scripts/setup.sh) in the browser tests; never run
+    # `playwright install` (it downloads its own browsers).
+    extras_require={"test": ["pytest>=8,<10", "playwright==1.65.2"]},
     entry_points={"console_scripts": ["drum-accomp=drum_accomp.cli:main"]},
 )

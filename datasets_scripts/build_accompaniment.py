@@ -54,7 +54,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from drum_accomp.data.build_utils import check_output_free, check_render_setup, command_line, worker_pool
-from drum_accomp.render import HELD_OUT_SOUNDFONT, TRAINING_SOUNDFONTS
+from drum_accomp.render import HELD_OUT_SOUNDFONT, HELD_OUT_SOUNDFONT_SPLIT, TRAINING_SOUNDFONTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "multitrack"
@@ -66,7 +66,7 @@ HOP_LENGTH = 160
 MEL_CONTEXT_FRAMES = 4
 """Frames of real audio taken on each side of a window before the STFT (4 x 160 samples >= n_fft / 2), so a
 window's first and last frames see the song around them, as on a whole track, not zero padding."""
-HELD_OUT_SPLIT = "test_heldout_soundfont"
+HELD_OUT_SPLIT = HELD_OUT_SOUNDFONT_SPLIT
 SPLIT_ORDER: tuple[str, ...] = ("train", "validation", "test", HELD_OUT_SPLIT)
 
 RENDER_DRUM_KITS: tuple[str, ...] = ("standard", "room", "power", "electronic", "tr808", "jazz", "brush")

@@ -7,9 +7,10 @@ measured results) from the checkpoints' configs, training summaries and evaluati
 Reads (each made by a script of this repository; a missing file leaves its rows out and says so):
   checkpoints/accompaniment/{config.json, training_summary.json}, model_cards/accompaniment_eval_validation.json
       (scripts/evaluate_accompaniment.py)
-  checkpoints/groove/{config.json, training_summary.json}, model_cards/groove_eval_validation.json
-      (scripts/evaluate_groove.py)
-  model_cards/pipeline_eval_validation.json (scripts/evaluate_pipeline.py)
+  checkpoints/groove/{config.json, training_summary.json}
+  reports/default_models/report.json (scripts/evaluate.py, the evaluation report): the results of the default
+      system and of the groove model; when it is absent, model_cards/pipeline_eval_validation.json
+      (scripts/evaluate_pipeline.py) and model_cards/groove_eval_validation.json (scripts/evaluate_groove.py)
 Writes model_cards/{accompaniment,groove,drum_accompaniment}.md and the same cards as README.md beside the weights
 (checkpoints/accompaniment, checkpoints/groove, src/drum_accomp/pretrained/{drum_accompaniment,groove}).
 """
@@ -36,10 +37,26 @@ class CardArguments:
     checkpoints: str = field(default=str(REPO_ROOT / "checkpoints"))
     cards_dir: str = field(default=str(REPO_ROOT / "model_cards"))
     pretrained: str = field(default=str(REPO_ROOT / "src" / "drum_accomp" / "pretrained"))
+    report: str = field(default=str(REPO_ROOT / "reports" / "default_models" / "report.json"),
+                        metadata={"help": "the evaluation report's JSON (scripts/evaluate.py); read when present"})
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def evaluation_of(args: CardArguments, section: str, fallback_json: str, fallback_command: str
+                  ) -> tuple[dict[str, Any] | None, str, str]:
+    """``(results, provenance, split)`` of one model: the evaluation report's ``section`` when the report exists
+    (its sections keep the keys of the per-model scripts' JSON), else the script's JSON in the cards folder.
+    ``provenance`` is a Markdown sentence with the command; ``split`` is ``"files"`` for pipeline songs given by file
+    (the groove model always reads the split's GMD files)."""
+    report = read_json(Path(args.report))
+    if report and section in report:
+        by_file = section == "pipeline" and report["settings"].get("files")
+        return (report[section], f"From the evaluation report (`reports/default_models/report.md`), made with "
+                f"`{report['command']}`.", "files" if by_file else report["settings"]["split"])
+    return read_json(Path(args.cards_dir) / fallback_json), f"Command: `{fallback_command}`.", "validation"
 
 
 def result(task: str, dataset: str, split: str, metric: str, value: float, name: str) -> EvalResult:
@@ -143,15 +160,18 @@ from real multi-track MIDI songs, song-level train/validation/test splits, genre
 def groove_card(args: CardArguments) -> ModelCard:
     folder = Path(args.checkpoints) / "groove"
     config, summary = read_json(folder / "config.json") or {}, read_json(folder / "training_summary.json")
-    evaluation = read_json(Path(args.cards_dir) / "groove_eval_validation.json")
-    results, table = [], "Not evaluated yet: run `scripts/evaluate_groove.py`."
+    evaluation, provenance, split = evaluation_of(
+        args, "groove", "groove_eval_validation.json",
+        "python scripts/evaluate_groove.py --model checkpoints/groove --split validation --output_json "
+        "model_cards/groove_eval_validation.json")
+    results, table = [], "Not evaluated yet: run `scripts/evaluate.py` (or `scripts/evaluate_groove.py`)."
     if evaluation:
         continuation = evaluation["continuation"]
-        results = [result("text-generation", "groove-midi-dataset", "validation", "f1",
+        results = [result("text-generation", "groove-midi-dataset", split, "f1",
                           continuation[mode]["f1"], f"continuation hit F1, {mode}") for mode in ("greedy", "sampled")]
         genre = evaluation.get("genre")
         if genre:
-            results.append(result("text-generation", "groove-midi-dataset", "validation", "accuracy",
+            results.append(result("text-generation", "groove-midi-dataset", split, "accuracy",
                                   genre["accuracy"], "genre accuracy of style-only generations"))
         rows = "\n".join(
             f"| {name} | {continuation[name]['f1']:.3f} | {continuation[name]['precision']:.3f} | "
@@ -159,11 +179,10 @@ def groove_card(args: CardArguments) -> ModelCard:
             for name in ("greedy", "sampled", "replay_last_2_bars", "real") if name in continuation)
         table = ("| 2 bars after a 4-bar prompt | hit F1 (9 classes, 50 ms) | precision | recall |\n"
                  f"|---|---:|---:|---:|\n{rows}\n\n"
-                 f"{continuation['num_examples']} prompts from GMD validation files. "
+                 f"{continuation['num_examples']} prompts from GMD {split} files. "
                  + (f"Style-only generations tagged by the genre classifier: accuracy **{genre['accuracy']:.3f}** "
                     f"({genre['num_generations']} grooves). " if genre else "")
-                 + "Command: `python scripts/evaluate_groove.py --model checkpoints/groove --split validation "
-                   "--output_json model_cards/groove_eval_validation.json`.")
+                 + provenance)
     data = ModelCardData(license=GMD_LICENCE, library_name="transformers", tags=["drum_accomp", "drums", "midi"],
                          datasets=["groove-midi-dataset"], model_name="GrooveModel", eval_results=results or None)
     body = f"""
@@ -199,20 +218,43 @@ Groove MIDI Dataset (Magenta), train split; tempo, velocity augmentation. **Lice
 # ----- the default system ------------------------------------------------------------------------------------------
 
 
+def generalization_rows(generalization: dict[str, Any] | None, results: list[EvalResult]) -> str:
+    """Table rows of the report's generalization runs (same songs, training vs held-out SoundFont); appends the
+    held-out drum-hit F1 to the model-index ``results``."""
+    if not generalization:
+        return ""
+    heldout = generalization["heldout_soundfont"]
+    runs = {name: run["drum_hit_f1"]["pipeline"] for name, run in generalization["runs"].items()}
+    results.append(result("audio-to-audio", "tegridy-multitrack-songs", generalization["split"], "f1", runs[heldout],
+                          "drum-hit F1 vs the real drums, songs rendered with a SoundFont never trained on "
+                          f"({heldout})"))
+    rows = []
+    for name, value in runs.items():
+        songs = generalization["runs"][name]["songs_evaluated"]
+        rows.append(f"| drum-hit F1, {songs} held-out song{'s' if songs != 1 else ''} rendered with {name}"
+                    f"{' (never used in training)' if name == heldout else ''} | {value:.3f} |\n")
+    return "".join(rows)
+
+
 def system_card(args: CardArguments) -> ModelCard:
-    evaluation = read_json(Path(args.cards_dir) / "pipeline_eval_validation.json")
-    results, table = [], "Not evaluated yet: run `scripts/evaluate_pipeline.py`."
+    evaluation, provenance, split = evaluation_of(
+        args, "pipeline", "pipeline_eval_validation.json",
+        "python scripts/evaluate_pipeline.py --split validation --seconds 30 --output_json "
+        "model_cards/pipeline_eval_validation.json")
+    report = read_json(Path(args.report)) or {}
+    results, table = [], "Not evaluated yet: run `scripts/evaluate.py` (or `scripts/evaluate_pipeline.py`)."
     if evaluation:
         f1, audio = evaluation["drum_hit_f1"], evaluation["drum_audio"]
         results = [
-            result("audio-to-audio", "tegridy-multitrack-songs", "validation", "f1", f1["pipeline"],
+            result("audio-to-audio", "tegridy-multitrack-songs", split, "f1", f1["pipeline"],
                    "drum-hit F1 vs the real drums (tracked beats)"),
-            result("audio-to-audio", "tegridy-multitrack-songs", "validation", "f1",
+            result("audio-to-audio", "tegridy-multitrack-songs", split, "f1",
                    audio[evaluation["better_drum_audio"]]["beat_f_measure"],
                    "beat F-measure of the generated drums vs the song's beats"),
         ]
         table = (
-            f"| {evaluation['songs_evaluated']} validation songs, first {evaluation['settings']['seconds']:g} s | "
+            f"| {evaluation['songs_evaluated']} {'songs given by file' if split == 'files' else f'{split} songs'}, "
+            f"first {evaluation['settings']['seconds']:g} s | "
             "value |\n|---|---:|\n"
             f"| drum-hit F1 of the pipeline's MIDI vs the real drums | **{f1['pipeline']:.3f}** |\n"
             f"| rock pattern on the same tracked beats | {f1['rock_on_tracked_beats']:.3f} |\n"
@@ -221,9 +263,9 @@ def system_card(args: CardArguments) -> ModelCard:
             + "".join(f"| generated drums' beats vs the song's (F), drum audio `{name}` | "
                       f"{audio[name]['beat_f_measure']:.3f} |\n" for name in ("midi", "vocoder"))
             + f"| the real drums' beats vs the song's (F), reference | {audio['real_drums']['beat_f_measure']:.3f} |\n"
-            f"| compute, s per audio s | {evaluation['seconds_per_audio_second']:.3f} |\n\n"
-            "Command: `python scripts/evaluate_pipeline.py --split validation --seconds 30 --output_json "
-            "model_cards/pipeline_eval_validation.json`.")
+            f"| compute, s per audio s | {evaluation['seconds_per_audio_second']:.3f} |\n"
+            + generalization_rows(report.get("generalization"), results)
+            + f"\n{provenance}")
     data = ModelCardData(license=NC_LICENCE, library_name="transformers", pipeline_tag="audio-to-audio",
                          tags=["drum_accomp", "drums", "music", "accompaniment"],
                          datasets=["tegridy-multitrack-midi", "groove-midi-dataset"],

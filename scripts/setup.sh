@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Set up drum_accomp on a bare Debian machine: system packages (FluidSynth + GM SoundFont), a venv in .venv,
+# Set up drum_accomp on a bare Debian machine: system packages (FluidSynth + GM SoundFonts, Chromium for the
+# browser tests), a venv in .venv,
 # CPU torch first (so nothing pulls a CUDA build), then the package with its pinned dependencies.
 # Idempotent: re-running it on a set-up machine only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont-small)
+# chromium (+ fonts-liberation, a recommends we skip otherwise): the browser the listening-test app's tests drive
+# (Playwright with executable_path, no browser download)
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont-small chromium
+              fonts-liberation)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

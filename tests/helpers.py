@@ -7,9 +7,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_script(name: str, folder: str = "scripts"):
-    """Import ``<repo>/<folder>/<name>.py`` as a module (scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / folder / f"{name}.py")
+def load_script(name: str, folder: str = "scripts", module_name: str | None = None):
+    """Import ``<repo>/<folder>/<name>.py`` as a module (scripts are not a package), registered as ``module_name``
+    (default ``name``; give another when ``name`` is also an installable package's, e.g. ``evaluate``)."""
+    spec = importlib.util.spec_from_file_location(module_name or name, REPO_ROOT / folder / f"{name}.py")
     script = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = script  # dataclasses look their module up while the script is executed
     spec.loader.exec_module(script)

@@ -9,6 +9,10 @@
     drum-accomp tokenize groove.mid --style funk -o tokens.json
     drum-accomp detokenize tokens.json --bpm 100 -o groove.mid
     drum-accomp evaluate reference/ generated/ --tolerance 0.05
+    drum-accomp evaluate --report --split validation --seconds 20   # the evaluation report (reports/default_models/)
+    drum-accomp abx build --split validation -o abx_trials/         # a listening test from held-back songs
+    drum-accomp abx serve abx_trials/                               # ABX, rating, summary, Try-it on 127.0.0.1
+    drum-accomp benchmark                                           # speed and memory of the default pipeline
 """
 
 from __future__ import annotations
@@ -142,20 +146,40 @@ def _detokenize(args) -> None:
     print(f"wrote {args.output}: {decoded.num_hits} hits ({decoded.num_invalid_words} invalid words skipped)")
 
 
+EVALUATE_HELP = """Two modes. `drum-accomp evaluate REFERENCE GENERATED`: drum-hit P/R/F1 per class, micro F1 and
+the groove distance of generated drum MIDI against reference MIDI (two files, or two folders paired by file name).
+`drum-accomp evaluate --report`: the evaluation report of the default models (the pipeline and the groove model on a
+dataset split, every metric beside its baseline, a generalization row with a held-out SoundFont), written as
+report.json, report.md and PNG plots into --output-dir; the same as `python scripts/evaluate.py`."""
+
+
 def _add_evaluate(subparsers) -> None:
-    parser = subparsers.add_parser("evaluate", help="drum-hit P/R/F1 per class + groove distance of generated drum "
-                                   "MIDI against reference MIDI (files, or folders paired by file name)")
-    parser.add_argument("reference", help="reference drum MIDI file or folder")
-    parser.add_argument("generated", help="generated drum MIDI file or folder (same file names as the reference)")
+    from .evaluation.report import add_arguments
+
+    parser = subparsers.add_parser("evaluate", help="drum-hit P/R/F1 + groove distance of generated drum MIDI vs "
+                                   "reference MIDI; or, with --report, the evaluation report of the default models",
+                                   description=EVALUATE_HELP)
+    parser.add_argument("reference", nargs="?", help="reference drum MIDI file or folder")
+    parser.add_argument("generated", nargs="?", help="generated drum MIDI file or folder (same file names as the "
+                        "reference)")
     parser.add_argument("--tolerance", type=float, default=0.05, help="onset tolerance in seconds (default 0.05)")
     parser.add_argument("-o", "--output", default=None, help="also write the figures as JSON")
+    parser.add_argument("--report", action="store_true", help="write the evaluation report instead (options below)")
+    add_arguments(parser.add_argument_group("report options (with --report)"))
     parser.set_defaults(func=_evaluate)
 
 
 def _evaluate(args) -> None:
-    from .evaluation.metrics import combine_scores, drum_hit_scores, format_scores, groove_distance
+    from .evaluation.metrics import (combine_scores, drum_hit_scores, format_scores, groove_distance,
+                                     pool_groove_distances)
     from .midi import load_midi, midi_beats
 
+    if args.report:
+        _evaluation_report(args)
+        return
+    if args.reference is None or args.generated is None:
+        raise ValueError("give REFERENCE and GENERATED (drum MIDI files or folders), or --report for the evaluation "
+                         "report of the default models")
     pairs = _paired_midi_files(Path(args.reference), Path(args.generated))
     scores, grooves, per_file = [], [], {}
     for reference_path, generated_path in pairs:
@@ -169,24 +193,31 @@ def _evaluate(args) -> None:
         grooves.append(groove)
         per_file[reference_path.name] = {"micro_f1": score.micro_f1, **groove.to_dict()}
     total = combine_scores(scores)
-    # Groove figures pooled over files, weighted by each file's matched hits.
-    weights = np.array([groove.num_matched for groove in grooves], dtype=np.float64)
-    timing = np.array([groove.timing_mae_ms for groove in grooves])
-    velocity = np.array([groove.velocity_mae for groove in grooves])
-    pooled = weights.sum() > 0
-    timing_mae = float(np.nansum(timing * weights) / weights.sum()) if pooled else float("nan")
-    velocity_mae = float(np.nansum(velocity * weights) / weights.sum()) if pooled else float("nan")
-    offset_w1 = np.nanmean([groove.mean_offset_wasserstein_ms for groove in grooves]) if grooves else float("nan")
-    velocity_w1 = np.nanmean([groove.mean_velocity_wasserstein for groove in grooves]) if grooves else float("nan")
+    pooled = pool_groove_distances(grooves)  # timing / velocity weighted by matched hits, W1 averaged over files
     print(f"{len(pairs)} file pair(s)")
     print(format_scores(total))
-    print(f"groove: timing MAE {timing_mae:.2f} ms, velocity MAE {velocity_mae:.2f} over {int(weights.sum())} "
-          f"matched hits; W1 per 16th position (mean over files): offset {offset_w1:.2f} ms, velocity "
-          f"{velocity_w1:.2f}")
+    print(f"groove: timing MAE {pooled['timing_mae_ms']:.2f} ms, velocity MAE {pooled['velocity_mae']:.2f} over "
+          f"{pooled['num_matched']} matched hits; W1 per 16th position (mean over files): offset "
+          f"{pooled['mean_offset_wasserstein_ms']:.2f} ms, velocity {pooled['mean_velocity_wasserstein']:.2f}")
     if args.output:
-        write_json_atomic(args.output, {**total.to_dict(), "timing_mae_ms": timing_mae, "velocity_mae": velocity_mae,
-                                  "offset_wasserstein_ms": float(offset_w1), "velocity_wasserstein": float(velocity_w1),
-                                  "files": per_file})
+        write_json_atomic(args.output, {**total.to_dict(), "timing_mae_ms": pooled["timing_mae_ms"],
+                                        "velocity_mae": pooled["velocity_mae"],
+                                        "offset_wasserstein_ms": pooled["mean_offset_wasserstein_ms"],
+                                        "velocity_wasserstein": pooled["mean_velocity_wasserstein"], "files": per_file})
+
+
+def _evaluation_report(args) -> None:
+    """``evaluate --report``: the report of ``evaluation.report`` (MIDI-folder arguments are refused)."""
+    from .data.build_utils import command_line
+    from .evaluation.report import run_from_args
+
+    if args.reference is not None or args.generated is not None:
+        raise ValueError("--report evaluates the default models on a dataset split and takes no REFERENCE / GENERATED; "
+                         "drop them (or drop --report to compare MIDI files)")
+    try:
+        run_from_args(args, command=command_line())
+    except FileExistsError as error:
+        raise ValueError(str(error)) from None
 
 
 def _paired_midi_files(reference: Path, generated: Path) -> list[tuple[Path, Path]]:
@@ -433,11 +464,74 @@ def _benchmark(args) -> None:
     run_from_args(args)
 
 
+ABX_HELP = """A listening test in the browser. `abx build` makes a trial folder from real held-back songs (A = the
+song's real drums on its backing, B = the bundled model's drums from the backing alone, X = one of them, drawn per
+listener); `abx serve` runs the ABX, rating, summary and Try-it pages on 127.0.0.1 and stores every answer in
+SQLite at once."""
+
+
+def _add_abx(subparsers) -> None:
+    from .evaluation.abx.server import DEFAULT_HOST, DEFAULT_MAX_UPLOAD_MB, DEFAULT_PORT
+    from .evaluation.abx.trials import DEFAULT_CONDITION, DEFAULT_DATA, DEFAULT_DATASET, REAL_DRUMS_CHOICES
+
+    parser = subparsers.add_parser("abx", help="ABX listening test and Try-it page in the browser (build, serve)",
+                                   description=ABX_HELP)
+    actions = parser.add_subparsers(dest="abx_command", required=True)
+    build = actions.add_parser("build", help="a trial folder from real held-back songs")
+    build.add_argument("-o", "--output", required=True, help="the trial folder to write")
+    build.add_argument("--split", default="validation", help="held-back split: validation (default) or test")
+    build.add_argument("--num-trials", type=int, default=12, help="trials, one song each (default 12)")
+    build.add_argument("--seconds", type=float, default=10.0, help="clip length in seconds (default 10)")
+    build.add_argument("--seed", type=int, default=0, help="picks the songs; the pipeline's seed (default 0)")
+    build.add_argument("--genre", default=None, help="genre given to the model (default: unknown, it chooses)")
+    build.add_argument("--condition", default=DEFAULT_CONDITION, help="name of what is tested, shown in the summary")
+    build.add_argument("--real-drums", choices=REAL_DRUMS_CHOICES, default="hits", help="hits (default): the real "
+                       "drum part in the model's 9 drum classes and kit, so only the groove differs; original: as "
+                       "written (kit and extra percussion too)")
+    build.add_argument("--data", default=str(DEFAULT_DATA), help="the multi-track MIDI folder")
+    build.add_argument("--dataset", default=str(DEFAULT_DATASET), help="the accompaniment build whose songs table "
+                       "gives the split (when absent, the default build's split is recomputed)")
+    build.add_argument("--model", default=None, help="drum-accompaniment checkpoint (default: the bundled one)")
+    build.add_argument("--overwrite", action="store_true", help="replace an existing trial folder")
+    serve = actions.add_parser("serve", help="serve the ABX, rating, summary and Try-it pages")
+    serve.add_argument("trials", help="a trial folder written by `abx build`")
+    serve.add_argument("--port", default=str(DEFAULT_PORT), help=f"TCP port (default {DEFAULT_PORT}; 0 = any free)")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this "
+                       "machine only; the server has no authentication)")
+    serve.add_argument("--db", default=None, help="answers database (default TRIALS/answers.sqlite)")
+    serve.add_argument("--model", default=None, help="checkpoint for the Try-it page (default: the bundled one)")
+    serve.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB,
+                       help=f"largest Try-it upload in MB (default {DEFAULT_MAX_UPLOAD_MB:g})")
+    parser.set_defaults(func=_abx)
+
+
+def _abx(args) -> None:
+    from .evaluation.abx.server import serve
+    from .evaluation.abx.trials import build_trial_set
+
+    if args.abx_command == "build":
+        try:
+            manifest = build_trial_set(args.output, split=args.split, num_trials=args.num_trials,
+                                       seconds=args.seconds, seed=args.seed, genre=args.genre,
+                                       condition=args.condition, real_drums=args.real_drums, data=args.data,
+                                       dataset=args.dataset, model=args.model, overwrite=args.overwrite)
+        except FileExistsError as error:
+            raise ValueError(str(error)) from None
+        print(f"wrote {args.output}/: {manifest['num_trials']} trials of {args.seconds:g} s from "
+              f"{manifest['songs_from']}; serve them with: drum-accomp abx serve {args.output}")
+        return
+    try:
+        port = int(args.port)
+    except ValueError:
+        raise ValueError(f"--port must be an integer from 1 to 65535, got {args.port!r}") from None
+    serve(args.trials, host=args.host, port=port, db=args.db, model=args.model, max_upload_mb=args.max_upload_mb)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drum-accomp", description="Drums for a backing track, as audio and MIDI.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in (_add_demo, _add_generate, _add_groove, _add_render, _add_beats, _add_features, _add_tokenize,
-                _add_evaluate, _add_benchmark):
+                _add_evaluate, _add_benchmark, _add_abx):
         add(subparsers)
     return parser
 

@@ -32,6 +32,8 @@ SOUNDFONTS: dict[str, Path] = {
 TRAINING_SOUNDFONTS: tuple[str, ...] = ("fluidr3_gm", "timgm6mb")
 HELD_OUT_SOUNDFONT = "musescore_lite"
 """Never used to render training data: songs rendered with it measure generalization to an unseen synthesizer."""
+HELD_OUT_SOUNDFONT_SPLIT = "test_heldout_soundfont"
+"""The split of the accompaniment build holding the test songs rendered again with ``HELD_OUT_SOUNDFONT``."""
 SOUNDFONT_PACKAGES = {"fluidr3_gm": "fluid-soundfont-gm", "timgm6mb": "timgm6mb-soundfont",
                       "musescore_lite": "musescore-general-soundfont-small"}
 RENDER_TIMEOUT_BASE = 60.0

@@ -1,5 +1,7 @@
 """Drum metrics on real GMD drums: F1 identical to mir_eval per class, groove distances, beat alignment."""
 
+import json
+
 import mir_eval
 import numpy as np
 import pytest
@@ -12,6 +14,8 @@ from drum_accomp.evaluation.metrics import (
     combine_scores,
     drum_hit_scores,
     groove_distance,
+    pool_beat_alignments,
+    pool_groove_distances,
     sixteenth_positions,
 )
 from drum_accomp.midi import DRUM_CLASSES, DrumHits, drum_hits, load_midi, midi_beats
@@ -149,5 +153,32 @@ def test_cli_evaluate_prints_per_class_table(groove_midi_path, tmp_path, capsys)
     assert "1 file pair(s)" in output and "micro" in output and "groove: timing MAE" in output
     for name in DRUM_CLASSES:
         assert name in output
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert {"classes", "micro", "timing_mae_ms", "velocity_mae", "offset_wasserstein_ms", "velocity_wasserstein",
+            "files"} <= set(scores)
+    assert 0 < scores["timing_mae_ms"] <= 40.0  # jitter of up to ±40 ms
     assert main(["evaluate", str(groove_midi_path), str(groove_midi_path)]) == 0
     assert "micro          1.000  1.000  1.000" in capsys.readouterr().out
+
+
+def test_pooled_groove_distance_weights_errors_by_matched_hits(groove_hits):
+    first_ten = DrumHits(groove_hits.times[:10], groove_hits.classes[:10], groove_hits.velocities[:10])
+    shifted = DrumHits(groove_hits.times + 0.01, groove_hits.classes, groove_hits.velocities)
+    shifted_more = DrumHits(first_ten.times + 0.03, first_ten.classes, first_ten.velocities)
+    pooled = pool_groove_distances([groove_distance(groove_hits, shifted), groove_distance(first_ten, shifted_more)])
+    total = len(groove_hits) + 10
+    assert pooled["num_matched"] == total and pooled["num_files"] == 2
+    assert pooled["timing_mae_ms"] == pytest.approx((10.0 * len(groove_hits) + 30.0 * 10) / total)
+    nothing = DrumHits(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    assert np.isnan(pool_groove_distances([groove_distance(groove_hits, nothing)])["timing_mae_ms"])
+
+
+def test_pooled_beat_alignment_sums_histograms_and_averages_f():
+    reference = np.arange(0.0, 20.0, 0.5)
+    on_time = beat_alignment_from_times(reference, reference)
+    late = beat_alignment_from_times(reference, reference + 0.08)  # outside the ±70 ms tolerance
+    pooled = pool_beat_alignments([on_time, late])
+    assert pooled["f_measure"] == pytest.approx(0.5) and pooled["num_songs"] == 2
+    assert sum(pooled["histogram"]) == 2 * len(reference)
+    assert pooled["share_within_tolerance"] == pytest.approx(0.5)
+    assert len(pooled["bin_edges_ms"]) == len(pooled["histogram"]) + 1

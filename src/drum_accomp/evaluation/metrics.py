@@ -216,6 +216,31 @@ def _nanmean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
+def pool_groove_distances(distances: list[GrooveDistance]) -> dict:
+    """Groove distances of several files pooled into one JSON-friendly dict.
+
+    ``timing_mae_ms`` and ``velocity_mae`` are weighted by each file's matched hits (= the mean over all matched
+    pairs); the W1 figures are the mean over files of each file's mean over positions (files without one left out).
+
+    Returns:
+        ``{"timing_mae_ms", "velocity_mae", "num_matched", "mean_offset_wasserstein_ms",
+        "mean_velocity_wasserstein", "num_files"}`` (NaN where nothing was defined).
+    """
+    weights = np.array([distance.num_matched for distance in distances], dtype=np.float64)
+    total = weights.sum()
+
+    def weighted(values: list[float]) -> float:
+        values = np.nan_to_num(np.asarray(values, dtype=np.float64))  # NaN only where the weight is 0
+        return float((values * weights).sum() / total) if total > 0 else float("nan")
+
+    return {"timing_mae_ms": weighted([distance.timing_mae_ms for distance in distances]),
+            "velocity_mae": weighted([distance.velocity_mae for distance in distances]),
+            "num_matched": int(total),
+            "mean_offset_wasserstein_ms": _nanmean([distance.mean_offset_wasserstein_ms for distance in distances]),
+            "mean_velocity_wasserstein": _nanmean([distance.mean_velocity_wasserstein for distance in distances]),
+            "num_files": len(distances)}
+
+
 def sixteenth_positions(times: np.ndarray, beat_times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest 16th-note grid point of each time, on a grid of 4 steps per beat between the given beats.
 
@@ -361,6 +386,26 @@ def beat_alignment(
     return beat_alignment_from_times(reference_beats, tracked.beats, tolerance)
 
 
+def pool_beat_alignments(alignments: list[BeatAlignment]) -> dict:
+    """Beat alignments of several songs pooled into one JSON-friendly dict.
+
+    Returns:
+        ``{"f_measure": mean over songs, "num_songs", "median_offset_ms": median of all offsets,
+        "share_within_tolerance": fraction of all offsets with |offset| <= tolerance, "histogram": summed counts,
+        "bin_edges_ms"}`` (the songs must share their bin edges).
+    """
+    if not alignments:
+        raise ValueError("no beat alignments to pool; evaluate at least one song")
+    offsets = np.concatenate([alignment.offsets for alignment in alignments])
+    tolerance = alignments[0].tolerance
+    return {"f_measure": float(np.mean([alignment.f_measure for alignment in alignments])),
+            "num_songs": len(alignments),
+            "median_offset_ms": float(1000 * np.median(offsets)) if len(offsets) else float("nan"),
+            "share_within_tolerance": float(np.mean(np.abs(offsets) <= tolerance)) if len(offsets) else 0.0,
+            "histogram": np.sum([alignment.histogram for alignment in alignments], axis=0).astype(int).tolist(),
+            "bin_edges_ms": (1000 * alignments[0].bin_edges).round(3).tolist()}
+
+
 # ----- audio cross-check (approximate) ------------------------------------------------------------------------------
 
 
@@ -442,5 +487,7 @@ __all__ = [
     "drum_hit_scores",
     "format_scores",
     "groove_distance",
+    "pool_beat_alignments",
+    "pool_groove_distances",
     "sixteenth_positions",
 ]

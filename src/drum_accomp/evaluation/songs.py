@@ -9,16 +9,24 @@ import pretty_midi
 
 
 def split_songs(dataset: Path, split: str, data: Path, keep_transcribed: bool) -> tuple[list[Path], int]:
-    """The MIDI files of one split of the accompaniment build (its ``songs`` table), sorted, under ``data``."""
+    """The MIDI files of one split of the accompaniment build (its ``songs`` table), sorted, under ``data``, and
+    their number.
+
+    Raises:
+        FileNotFoundError: no build at ``dataset`` (says how to make one), or its songs are not under ``data``.
+        ValueError: ``split`` is not a split of the build (lists those it has).
+    """
     from datasets import load_from_disk
 
     from drum_accomp.data.beat_windows import UNRELIABLE_BEAT_LABELS
 
     table = dataset / "songs"
     if not table.is_dir():
-        raise FileNotFoundError(f"no songs table in {str(dataset)!r}; build it with datasets_scripts/"
-                                "build_accompaniment.py or pass --dataset")
+        raise FileNotFoundError(f"no songs table in {str(dataset)!r}; build it with `python datasets_scripts/"
+                                "build_accompaniment.py --num-proc 2` or pass --dataset (a build elsewhere)")
     songs = load_from_disk(str(table))
+    if split not in set(songs["split"]):
+        raise ValueError(f"split {split!r} is not in {str(dataset)!r}; it has {sorted(set(songs['split']))}")
     names = sorted({song_id for song_id, song_split in zip(songs["song_id"], songs["split"]) if song_split == split})
     if not keep_transcribed:
         names = [name for name in names if not any(part in name for part in UNRELIABLE_BEAT_LABELS)]
