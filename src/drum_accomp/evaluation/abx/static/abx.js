@@ -4,28 +4,9 @@
 const state = { session: null, index: 0, shownAt: 0 };
 const player = new ClipPlayer(document.getElementById("clips"));
 
-function nextOpenTrial() {
-  return state.session.trials.findIndex((trial) => !trial.answered);
-}
-
 function show() {
-  const trials = state.session.trials;
-  const index = nextOpenTrial();
-  document.getElementById("intro").hidden = true;
-  const answered = trials.filter((trial) => trial.answered).length;
-  document.getElementById("progress-bar").style.width = `${(100 * answered) / trials.length}%`;
-  if (index < 0) {
-    player.stop();
-    document.getElementById("trial").hidden = true;
-    document.getElementById("done").hidden = false;
-    document.getElementById("done-count").textContent = trials.length;
-    return;
-  }
-  state.index = index;
-  const trial = trials[index];
-  document.getElementById("trial").hidden = false;
-  document.getElementById("trial").dataset.trialId = trial.trial_id;
-  document.getElementById("trial-title").textContent = `Trial ${answered + 1} of ${trials.length}`;
+  const trial = showNextTrial(state, player, "Trial");
+  if (!trial) return;
   player.load(["A", "B", "X"].map((slot) => ({ slot, url: trial.audio[slot], label: slot })));
   for (const choice of ["A", "B"]) document.getElementById(`answer-${choice}`).disabled = false;
   state.shownAt = performance.now();

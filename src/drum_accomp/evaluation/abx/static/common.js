@@ -30,6 +30,29 @@ async function startSession(mode, name) {
   return api(`/api/session/${mode}?listener=${encodeURIComponent(listenerId)}`);
 }
 
+// Show the listener's next unanswered trial (progress bar, title "<word> n of N"), or the "done" panel when every
+// trial is answered. Returns the trial shown, or null when done. Used by the ABX and the rating pages.
+function showNextTrial(state, player, word) {
+  const trials = state.session.trials;
+  const index = trials.findIndex((trial) => !trial.answered);
+  const answered = trials.filter((trial) => trial.answered).length;
+  document.getElementById("intro").hidden = true;
+  document.getElementById("progress-bar").style.width = `${(100 * answered) / trials.length}%`;
+  if (index < 0) {
+    player.stop();
+    document.getElementById("trial").hidden = true;
+    document.getElementById("done").hidden = false;
+    document.getElementById("done-count").textContent = trials.length;
+    return null;
+  }
+  state.index = index;
+  const trial = trials[index];
+  document.getElementById("trial").hidden = false;
+  document.getElementById("trial").dataset.trialId = trial.trial_id;
+  document.getElementById("trial-title").textContent = `${word} ${answered + 1} of ${trials.length}`;
+  return trial;
+}
+
 function forgetListener() {
   localStorage.removeItem(LISTENER_KEY);
 }

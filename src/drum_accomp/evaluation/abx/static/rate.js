@@ -10,23 +10,8 @@ function setRatingButtons(enabled) {
 }
 
 function show() {
-  const trials = state.session.trials;
-  const index = trials.findIndex((trial) => !trial.answered);
-  const answered = trials.filter((trial) => trial.answered).length;
-  document.getElementById("intro").hidden = true;
-  document.getElementById("progress-bar").style.width = `${(100 * answered) / trials.length}%`;
-  if (index < 0) {
-    player.stop();
-    document.getElementById("trial").hidden = true;
-    document.getElementById("done").hidden = false;
-    document.getElementById("done-count").textContent = trials.length;
-    return;
-  }
-  state.index = index;
-  const trial = trials[index];
-  document.getElementById("trial").hidden = false;
-  document.getElementById("trial").dataset.trialId = trial.trial_id;
-  document.getElementById("trial-title").textContent = `Clip ${answered + 1} of ${trials.length}`;
+  const trial = showNextTrial(state, player, "Clip");
+  if (!trial) return;
   player.load([{ slot: "R", url: trial.audio.R, label: "Play" }]);
   setRatingButtons(true);
   state.shownAt = performance.now();
