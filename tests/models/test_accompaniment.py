@@ -191,6 +191,26 @@ def test_the_genre_reaches_the_encoder():
     assert not torch.allclose(rock, jazz)
 
 
+def test_backing_code_dropout_replaces_codes_only_in_training():
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config(backing_code_dropout=0.5, genre_dropout=0.0)).eval()
+    batch = random_batch(model.config)
+    codes, positions, genres = batch["backing_codes"], batch["beat_positions"], batch["genre_ids"]
+    seen = []
+    model.encoder.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].clone()))
+    evaluated = model.encode_backing(codes, positions, genres)
+    torch.testing.assert_close(model.encode_backing(codes, positions, genres), evaluated)  # no dropout in eval
+    torch.testing.assert_close(seen[0], model._steps(codes))
+    model.train()
+    model.encode_backing(codes, positions, genres)
+    replaced = (seen[-1] != model._steps(codes)).float().mean().item()
+    # half the codes are redrawn; a redrawn code equals the old one with probability 1/16
+    assert 0.3 < replaced < 0.6, replaced
+    assert 0 <= seen[-1].min() and seen[-1].max() < model.config.backing_codebook_size
+    with pytest.raises(ValueError, match="backing_code_dropout"):
+        tiny_config(backing_code_dropout=1.5)
+
+
 def backing_hit_model() -> DrumAccompanimentModel:
     torch.manual_seed(0)
     return DrumAccompanimentModel(tiny_config(backing_hit_loss_weight=0.5, hit_source="backing")).eval()
@@ -245,6 +265,11 @@ def test_hits_alone_equal_the_hits_written_with_the_codes_on_long_batched_songs(
     fast = model.generate(codes, positions, genre_ids=genres, do_sample=False, return_codes=False)
     assert fast.drum_codes is None and full.drum_codes.shape == codes.shape
     torch.testing.assert_close(fast.hit_probabilities, full.hit_probabilities)
+    for one, other in zip(fast.hits, full.hits):
+        assert np.allclose(one.times, other.times) and np.array_equal(one.classes, other.classes)
+    # a sampled take: the same seed gives the same hits with or without the codes (the MIDI and vocoder paths)
+    full = model.generate(codes, positions, genre_ids=genres, seed=3, hit_threshold=0.52)
+    fast = model.generate(codes, positions, genre_ids=genres, seed=3, hit_threshold=0.52, return_codes=False)
     for one, other in zip(fast.hits, full.hits):
         assert np.allclose(one.times, other.times) and np.array_equal(one.classes, other.classes)
     with pytest.raises(ValueError, match="return_codes=False needs"):

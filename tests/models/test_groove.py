@@ -133,6 +133,23 @@ def test_generation_stops_at_max_bars_after_the_prompt(model, tiny_config, groov
     assert (ticks < expected_end).all()
 
 
+def test_asked_for_bars_the_model_writes_them_even_when_it_would_end(tiny_config, groove_words):
+    torch.manual_seed(0)
+    eager_to_end = GrooveModel(tiny_config).eval()
+    with torch.no_grad():
+        eager_to_end.heads[0].bias[tiny_config.eos_token_id] = 50.0  # <eos> is by far the likeliest dt
+    for do_sample in (False, True):
+        settings = {"do_sample": do_sample, "seed": 0, "bpm": 80.0, "max_new_words": 500}
+        ended = eager_to_end.generate(groove_words, max_bars=1, allow_eos=True, **settings)
+        assert ended.num_generated.item() == 1 and ended.words[0, -1, 0] == tiny_config.eos_token_id
+        assert eager_to_end.generate(groove_words, **settings).num_generated.item() == 1  # no bars asked: it may end
+        filled = eager_to_end.generate(groove_words, max_bars=1, **settings)
+        new = filled.words[0, filled.prompt_length:filled.prompt_length + filled.num_generated.item()]
+        assert len(new) > 1 and not (new[:, 0] == tiny_config.eos_token_id).any()
+        last_tick = word_ticks(filled.words, tiny_config)[0, filled.prompt_length + len(new) - 1]
+        assert last_tick >= filled.end_ticks.item() - 4 * tiny_config.ticks_per_beat  # it went into the asked bar
+
+
 def test_style_only_generation_starts_with_the_style_and_decodes_to_midi(model, tokenizer):
     styles = [tokenizer.style_id("funk"), tokenizer.style_id("jazz")]
     output = model.generate(style_ids=styles, max_bars=2, seed=0, bpm=100.0)

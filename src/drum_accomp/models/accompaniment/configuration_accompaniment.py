@@ -74,6 +74,9 @@ class DrumAccompanimentConfig(PretrainedConfig):
             decoder input is replaced by ``mask_token_id``; the decoder then has to lean on the backing.
         genre_dropout (`float`, defaults to 0.2): probability, in training, that a window's genre is replaced by
             ``"unknown"``, so the model also works without a genre.
+        backing_code_dropout (`float`, defaults to 0.0): probability, in training, that a backing code is replaced
+            by a random code: the model learns from the backing's shape more than from the exact codes of the
+            training songs (a regularizer against memorising songs).
         layer_norm_eps (`float`, defaults to 1e-5): epsilon of the layer norms.
         initializer_range (`float`, defaults to 0.02): standard deviation of the normal weight initialisation.
     """
@@ -106,6 +109,7 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_peak_window: int = 0,
         decoder_input_dropout: float = 0.1,
         genre_dropout: float = 0.2,
+        backing_code_dropout: float = 0.0,
         layer_norm_eps: float = 1e-5,
         initializer_range: float = 0.02,
         **kwargs,
@@ -118,6 +122,7 @@ class DrumAccompanimentConfig(PretrainedConfig):
             raise ValueError(f"hidden_size={hidden_size} must be a multiple of num_attention_heads="
                              f"{num_attention_heads}")
         for name, value in (("decoder_input_dropout", decoder_input_dropout), ("genre_dropout", genre_dropout),
+                            ("backing_code_dropout", backing_code_dropout),
                             ("dropout", dropout), ("hit_threshold", hit_threshold)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
@@ -159,6 +164,7 @@ class DrumAccompanimentConfig(PretrainedConfig):
         self.hit_peak_window = int(hit_peak_window)
         self.decoder_input_dropout = float(decoder_input_dropout)
         self.genre_dropout = float(genre_dropout)
+        self.backing_code_dropout = float(backing_code_dropout)
         self.layer_norm_eps = float(layer_norm_eps)
         self.initializer_range = float(initializer_range)
         super().__init__(**kwargs)

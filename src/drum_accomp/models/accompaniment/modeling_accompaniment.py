@@ -506,7 +506,12 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         ``(batch_size, num_codes // codes_per_step, hidden_size)``."""
         if genre_ids is None:
             genre_ids = self._genre_ids(None, backing_codes.shape[0], backing_codes.device)
-        return self.encoder(self._steps(backing_codes.long()), self._steps(beat_positions.long()), genre_ids)
+        backing_codes = backing_codes.long()
+        if self.training and self.config.backing_code_dropout > 0:  # some codes replaced by random ones
+            replaced = torch.rand(backing_codes.shape, device=backing_codes.device) < self.config.backing_code_dropout
+            random_codes = torch.randint_like(backing_codes, self.config.backing_codebook_size)
+            backing_codes = torch.where(replaced, random_codes, backing_codes)
+        return self.encoder(self._steps(backing_codes), self._steps(beat_positions.long()), genre_ids)
 
     # ----- training --------------------------------------------------------------------------------------------
 
@@ -708,7 +713,9 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             # the backing head is not autoregressive: a take varies where the head is unsure (near the threshold)
             scale = max(temperature * self.config.hit_sampling_temperature, 1e-6)
             boundary = torch.logit(torch.tensor(float(threshold))).item()  # -inf / inf at 0 / 1: all / no hits
-            draw = torch.rand(probabilities.shape, generator=generator, device=device)
+            # a generator of its own: a seed gives the same hits whether or not the decoder drew codes before
+            hit_generator = None if seed is None else torch.Generator(device=device).manual_seed(int(seed))
+            draw = torch.rand(probabilities.shape, generator=hit_generator, device=device)
             decisions = (draw < torch.sigmoid((hit_logits[..., HIT_FLAG] - boundary) / scale)).float()
             threshold = 0.5
         if self.config.hit_peak_window > 0:  # peak picking along time, per class

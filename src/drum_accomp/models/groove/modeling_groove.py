@@ -491,6 +491,7 @@ class GrooveModel(GroovePreTrainedModel):
         seed: int | None = None,
         use_cache: bool = True,
         greedy_grid_ticks: int | None = None,
+        allow_eos: bool | None = None,
     ) -> GrooveGenerateOutput:
         """Continue a drum prompt, or start from a style alone, one word (three fields) at a time.
 
@@ -509,6 +510,8 @@ class GrooveModel(GroovePreTrainedModel):
                 each step (same result, slower; for checking).
             greedy_grid_ticks: greedy ``dt`` on this musical grid (see ``GrooveConfig.greedy_grid_ticks``, the
                 default); 0 = plain argmax.
+            allow_eos: may a sequence end with ``<eos>`` before ``max_bars`` (as HF's ``min_new_tokens`` suppresses
+                the end token)? Default: only without ``max_bars``; asked for N bars, the model writes N bars.
         Returns:
             :class:`GrooveGenerateOutput`.
         """
@@ -538,6 +541,8 @@ class GrooveModel(GroovePreTrainedModel):
         generator = torch.Generator(device=self.device)
         generator.manual_seed(torch.seed() if seed is None else int(seed))
         masks = self._field_masks()
+        if not (max_bars is None if allow_eos is None else allow_eos):
+            masks[DT_FIELD][self.config.eos_token_id] = False
         grid = self.config.greedy_grid_ticks if greedy_grid_ticks is None else int(greedy_grid_ticks)
         pad_word = torch.full((batch_size, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
         finished = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
