@@ -276,6 +276,26 @@ def test_hits_alone_equal_the_hits_written_with_the_codes_on_long_batched_songs(
         DrumAccompanimentModel(tiny_config()).generate(codes, positions, return_codes=False)
 
 
+def test_genre_ensemble_averages_the_hit_head_over_every_genre_when_none_is_given():
+    model = backing_hit_model()
+    batch = random_batch(model.config, batch_size=2, num_codes=2 * model.config.max_codes + 6)
+    codes, positions = batch["backing_codes"], batch["beat_positions"]
+    per_genre = torch.stack([model.generate(codes, positions, genre_ids=torch.full((2,), genre), do_sample=False,
+                                            return_codes=False).hit_probabilities
+                             for genre in range(model.config.num_genres)])
+    model.config.hit_genre_ensemble = True
+    try:
+        ensemble = model.generate(codes, positions, do_sample=False, return_codes=False)
+        torch.testing.assert_close(ensemble.hit_probabilities, per_genre.mean(dim=0), atol=1e-5, rtol=1e-4)
+        rock = model.config.genre_id("rock")  # a genre given: its own probabilities, no ensemble
+        mixed = model.generate(codes, positions, genre_ids=torch.tensor([rock, model.config.unknown_genre_id]),
+                               do_sample=False, return_codes=False).hit_probabilities
+        torch.testing.assert_close(mixed[0], per_genre[rock, 0])
+        torch.testing.assert_close(mixed[1], per_genre.mean(dim=0)[1], atol=1e-5, rtol=1e-4)
+    finally:
+        model.config.hit_genre_ensemble = False
+
+
 def test_peak_picking_leaves_no_two_hits_of_a_class_in_neighbouring_codes():
     model = backing_hit_model()
     batch = random_batch(model.config, batch_size=1, num_codes=64)

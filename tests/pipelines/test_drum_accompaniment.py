@@ -97,6 +97,23 @@ def test_a_higher_hit_threshold_writes_fewer_hits(drummer, backing):
         drummer(backing, sampling_rate=22050, hit_threshold="dense")
 
 
+def test_genre_ensemble_changes_the_drums_only_without_a_genre(backing):
+    default = pipeline("drum-accompaniment")  # the bundled model: its hits come from the backing hit head
+    assert default.model.config.transformer.hit_genre_ensemble  # on by default
+
+    def hits(**options):
+        return drum_hits(default(backing, sampling_rate=22050, do_sample=False, **options)["midi"],
+                         require_drums=False)
+
+    ensemble, single = hits(genre_ensemble=True), hits(genre_ensemble=False)
+    assert len(ensemble) > 0 and len(single) > 0
+    assert len(ensemble) != len(single) or not np.allclose(ensemble.times, single.times)
+    with_genre = [hits(genre="funk", genre_ensemble=flag) for flag in (True, False)]
+    assert np.array_equal(with_genre[0].times, with_genre[1].times)  # a genre given: the ensemble does not apply
+    with pytest.raises(ValueError, match="genre_ensemble='yes'"):
+        default(backing, sampling_rate=22050, genre_ensemble="yes")
+
+
 def test_bad_inputs_get_clear_errors(drummer, backing, tmp_path):
     with pytest.raises(ValueError, match="sampling_rate="):
         drummer(backing)

@@ -70,12 +70,16 @@ class PipelineEvaluationConfig:
     do_sample: bool = field(default=True)
     hit_threshold: float = field(default=0.0, metadata={"help": "hit probability above which a hit is written (0 = "
                                                                "the model's)"})
+    genre_ensemble: str = field(default="", metadata={"help": "true / false: average the hit predictions over every "
+                                                              "genre token (songs have no genre); '' = the model's"})
     vocoder: bool = field(default=True, metadata={"help": "also score the vocoder drum audio (its autoregressive "
                                                           "drum codes are most of the compute)"})
 
     def __post_init__(self):
         if not self.seconds > 0:
             raise ValueError(f"seconds must be > 0, got {self.seconds}; e.g. 20 for the first 20 s of each song")
+        if str(self.genre_ensemble).lower() not in ("", "true", "false"):
+            raise ValueError(f"genre_ensemble={self.genre_ensemble!r}; give true, false or '' (the model's)")
 
     @property
     def sampling(self) -> dict[str, Any]:
@@ -84,6 +88,8 @@ class PipelineEvaluationConfig:
                    "do_sample": self.do_sample}
         if self.hit_threshold:
             options["hit_threshold"] = self.hit_threshold
+        if self.genre_ensemble:
+            options["genre_ensemble"] = str(self.genre_ensemble).lower() == "true"
         return options
 
     @property

@@ -70,6 +70,11 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_sampling_temperature (`float`, defaults to 0.25): with ``hit_source="backing"`` and sampling, how far
             from the threshold a cell's decision may flip (``DrumAccompanimentModel.generate``); scaled by the
             sampling ``temperature``.
+        hit_genre_ensemble (`bool`, defaults to False): with ``hit_source="backing"``, a song without a genre
+            (``unknown``) gets the mean of the backing hit head's probabilities (hit, velocity, offset) under every
+            genre token instead of those under ``unknown`` alone: an ensemble over the styles the model was trained
+            with (``unknown`` was seen in only ``genre_dropout`` of the training windows). Costs one encoder pass
+            per genre.
         decoder_input_dropout (`float`, defaults to 0.1): probability, in training, that a past drum code in the
             decoder input is replaced by ``mask_token_id``; the decoder then has to lean on the backing.
         genre_dropout (`float`, defaults to 0.2): probability, in training, that a window's genre is replaced by
@@ -107,6 +112,7 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_source: str = "decoder",
         hit_sampling_temperature: float = 0.25,
         hit_peak_window: int = 0,
+        hit_genre_ensemble: bool = False,
         decoder_input_dropout: float = 0.1,
         genre_dropout: float = 0.2,
         backing_code_dropout: float = 0.0,
@@ -162,6 +168,7 @@ class DrumAccompanimentConfig(PretrainedConfig):
         if hit_peak_window < 0:
             raise ValueError(f"hit_peak_window must be >= 0 codes (0 = no peak picking), got {hit_peak_window}")
         self.hit_peak_window = int(hit_peak_window)
+        self.hit_genre_ensemble = bool(hit_genre_ensemble)
         self.decoder_input_dropout = float(decoder_input_dropout)
         self.genre_dropout = float(genre_dropout)
         self.backing_code_dropout = float(backing_code_dropout)

@@ -629,6 +629,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         hit_threshold: float | None = None,
         show_progress: bool = False,
         return_codes: bool = True,
+        genre_ensemble: bool | None = None,
     ) -> DrumAccompanimentGenerationOutput:
         """Write drums for the backing: one drum code (and its hits) per backing code, any number of codes.
 
@@ -656,6 +657,8 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             return_codes: run the autoregressive decoder for the drum codes. ``False`` (only with
                 ``config.hit_source = "backing"``) writes the hits alone, all windows in one batch: the fast path
                 when the drum audio is rendered from the MIDI; ``drum_codes`` is then ``None``.
+            genre_ensemble: songs without a genre get the backing hit head averaged over every genre token
+                (``config.hit_genre_ensemble`` by default; only with ``hit_source="backing"``).
         """
         # 1. Inputs, padding to whole steps, and the window plan.
         self._check_inputs(backing_codes, beat_positions, window=False)
@@ -700,6 +703,11 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         progress.close()
         if self.config.hit_source == "backing":  # not autoregressive: every window at once
             hit_logits = self._backing_hit_logits(backing_codes, beat_positions, genre_ids, plan)
+            unknown = genre_ids == self.config.unknown_genre_id
+            ensemble = self.config.hit_genre_ensemble if genre_ensemble is None else genre_ensemble
+            if ensemble and unknown.any():  # no genre: the mean over every genre token
+                hit_logits[unknown] = self._genre_ensemble_hit_logits(backing_codes[unknown], beat_positions[unknown],
+                                                                      plan)
 
         # 3. Codes back to the song's length; hits at full timing resolution.
         drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes] if return_codes else None
@@ -751,6 +759,17 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             for index, (start, done, end) in enumerate(chunk):
                 hit_logits[:, done * k:end * k] = logits[index, :, (done - start) * k:]
         return hit_logits
+
+    def _genre_ensemble_hit_logits(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor,
+                                   plan: list[tuple[int, int, int]]) -> torch.Tensor:
+        """``config.hit_genre_ensemble``: the backing hit head's hit, velocity and offset probabilities averaged over
+        every genre token (``unknown`` included), returned as logits (shapes as :meth:`_backing_hit_logits`)."""
+        batch_size = backing_codes.shape[0]
+        total = 0.0
+        for genre_id in range(self.config.num_genres):
+            genre_ids = torch.full((batch_size,), genre_id, dtype=torch.long, device=backing_codes.device)
+            total = total + self._backing_hit_logits(backing_codes, beat_positions, genre_ids, plan).sigmoid()
+        return torch.logit(total / self.config.num_genres, eps=1e-6)
 
     def _generate_window(
         self, encoder_hidden_states: torch.Tensor, start_tokens: torch.Tensor, prompt: torch.Tensor,
