@@ -59,8 +59,15 @@ def test_serve_runs_until_stopped_and_keeps_the_answers(trial_dir, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "drum_accomp.cli", "abx", "serve", str(trial_dir), "--port", "0",
                                 "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stdout.readline()
-        url = re.search(r"(http://127\.0\.0\.1:\d+/)abx", line).group(1)
+        lines = []  # the URL line may follow other output (e.g. a first-run notice of a library)
+        while not any(re.search(r"http://127\.0\.0\.1:\d+/abx", line) for line in lines) and len(lines) < 50:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        match = re.search(r"(http://127\.0\.0\.1:\d+/)abx", "".join(lines))
+        assert match, f"no URL in the server's output: {lines!r}"
+        url = match.group(1)
         with urllib.request.urlopen(url + "api/info") as response:
             assert json.loads(response.read())["num_trials"] == 2
         request = urllib.request.Request(url + "api/listeners", data=b'{"name": "ann"}', method="POST")
