@@ -702,12 +702,16 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             progress.update(window_end - done)
         progress.close()
         if self.config.hit_source == "backing":  # not autoregressive: every window at once
-            hit_logits = self._backing_hit_logits(backing_codes, beat_positions, genre_ids, plan)
-            unknown = genre_ids == self.config.unknown_genre_id
             ensemble = self.config.hit_genre_ensemble if genre_ensemble is None else genre_ensemble
-            if ensemble and unknown.any():  # no genre: the mean over every genre token
-                hit_logits[unknown] = self._genre_ensemble_hit_logits(backing_codes[unknown], beat_positions[unknown],
-                                                                      plan)
+            # songs without a genre under the ensemble: the mean over every genre token; the others: their own
+            averaged = (genre_ids == self.config.unknown_genre_id) & bool(ensemble)
+            hit_logits = torch.zeros(*backing_codes.shape, self.config.num_drum_classes, 3, device=device)
+            if (~averaged).any():
+                hit_logits[~averaged] = self._backing_hit_logits(backing_codes[~averaged], beat_positions[~averaged],
+                                                                 genre_ids[~averaged], plan)
+            if averaged.any():
+                hit_logits[averaged] = self._genre_ensemble_hit_logits(backing_codes[averaged],
+                                                                       beat_positions[averaged], plan)
 
         # 3. Codes back to the song's length; hits at full timing resolution.
         drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes] if return_codes else None
