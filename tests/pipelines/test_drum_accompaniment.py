@@ -114,6 +114,22 @@ def test_genre_ensemble_changes_the_drums_only_without_a_genre(backing):
         default(backing, sampling_rate=22050, genre_ensemble="yes")
 
 
+def test_bar_smoothing_is_on_in_the_default_model_and_can_be_turned_off(backing):
+    default = pipeline("drum-accompaniment")
+    assert 0 < default.model.config.transformer.hit_bar_smoothing <= 1  # on by default
+
+    def hits(**options):
+        return drum_hits(default(backing, sampling_rate=22050, do_sample=False, hit_threshold=0.3, **options)["midi"],
+                         require_drums=False)
+
+    smoothed, plain = hits(), hits(bar_smoothing=0.0)  # (this piano backing is sparse: a lower threshold)
+    assert len(smoothed) > 0 and len(plain) > 0
+    assert len(smoothed) != len(plain) or not np.allclose(smoothed.times, plain.times)
+    for bad in (1.5, "more", True):
+        with pytest.raises(ValueError, match="bar_smoothing=.*give a weight in"):
+            default(backing, sampling_rate=22050, bar_smoothing=bad)
+
+
 def test_bad_inputs_get_clear_errors(drummer, backing, tmp_path):
     with pytest.raises(ValueError, match="sampling_rate="):
         drummer(backing)

@@ -167,3 +167,13 @@ def test_zero_songs_evaluated_is_an_error_naming_the_reasons(tmp_path):
     with pytest.raises(ValueError, match="none of the 1 test songs could be evaluated.*no drum"):
         evaluate_songs(None, [tmp_path / "no_drums.mid"], PipelineEvaluationConfig(seconds=8), tracker=object(),
                        description="test songs")
+
+
+def test_pipeline_evaluation_options_are_checked_and_passed_to_the_pipeline():
+    assert "bar_smoothing" not in PipelineEvaluationConfig().sampling  # -1: the model's own
+    assert PipelineEvaluationConfig(bar_smoothing=0.0).sampling["bar_smoothing"] == 0.0
+    assert PipelineEvaluationConfig(genre_ensemble="false").sampling["genre_ensemble"] is False
+    with pytest.raises(ValueError, match="bar_smoothing=1.5; give a weight in"):
+        PipelineEvaluationConfig(bar_smoothing=1.5)
+    with pytest.raises(ValueError, match="genre_ensemble='maybe'"):
+        PipelineEvaluationConfig(genre_ensemble="maybe")

@@ -72,6 +72,8 @@ class PipelineEvaluationConfig:
                                                                "the model's)"})
     genre_ensemble: str = field(default="", metadata={"help": "true / false: average the hit predictions over every "
                                                               "genre token (songs have no genre); '' = the model's"})
+    bar_smoothing: float = field(default=-1.0, metadata={"help": "weight in [0, 1] of the neighbouring bars in each "
+                                                                 "hit probability (-1 = the model's)"})
     vocoder: bool = field(default=True, metadata={"help": "also score the vocoder drum audio (its autoregressive "
                                                           "drum codes are most of the compute)"})
 
@@ -80,6 +82,8 @@ class PipelineEvaluationConfig:
             raise ValueError(f"seconds must be > 0, got {self.seconds}; e.g. 20 for the first 20 s of each song")
         if str(self.genre_ensemble).lower() not in ("", "true", "false"):
             raise ValueError(f"genre_ensemble={self.genre_ensemble!r}; give true, false or '' (the model's)")
+        if self.bar_smoothing != -1.0 and not 0.0 <= self.bar_smoothing <= 1.0:
+            raise ValueError(f"bar_smoothing={self.bar_smoothing}; give a weight in [0, 1], or -1 for the model's")
 
     @property
     def sampling(self) -> dict[str, Any]:
@@ -90,6 +94,8 @@ class PipelineEvaluationConfig:
             options["hit_threshold"] = self.hit_threshold
         if self.genre_ensemble:
             options["genre_ensemble"] = str(self.genre_ensemble).lower() == "true"
+        if self.bar_smoothing != -1.0:
+            options["bar_smoothing"] = self.bar_smoothing
         return options
 
     @property

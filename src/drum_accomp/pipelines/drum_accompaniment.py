@@ -49,7 +49,9 @@ class DrumAccompanimentPipeline(InferenceModePipeline):
     ``BeatTracker``), ``drum_audio`` (``"midi"`` or ``"vocoder"``), ``mix_gain`` (drum level in the mix, 1 = the
     level of the training data), ``hit_threshold`` (hit probability above which a hit is written: higher = sparser
     drums; default the model's), ``genre_ensemble`` (without a genre, average the hit predictions over every genre
-    token; default the model's ``hit_genre_ensemble``), ``return_midi``, ``show_progress``.
+    token; default the model's ``hit_genre_ensemble``), ``bar_smoothing`` (weight in [0, 1] of the same place in the
+    neighbouring bars in each hit probability: drums repeat from bar to bar; 0 = off; default the model's
+    ``hit_bar_smoothing``), ``return_midi``, ``show_progress``.
 
     Returns a dict per input: ``drums`` (float32, the input's length and sampling rate, mono), ``mix`` (backing +
     drums at the input's rate and channel count), ``sampling_rate``, ``midi`` (``PrettyMIDI`` of the drum hits,
@@ -75,7 +77,7 @@ class DrumAccompanimentPipeline(InferenceModePipeline):
     def _sanitize_parameters(self, sampling_rate=None, genre=None, beats=None, downbeats=None, beats_per_bar=None,
                              beat_tracker=None, temperature=None, top_k=None, top_p=None, do_sample=None, seed=None,
                              show_progress=None, drum_audio=None, mix_gain=None, return_midi=None, hit_threshold=None,
-                             genre_ensemble=None, **kwargs):
+                             genre_ensemble=None, bar_smoothing=None, **kwargs):
         if kwargs:
             raise TypeError(f"unknown drum-accompaniment options {sorted(kwargs)}; see help(DrumAccompanimentPipeline)")
         preprocess = {key: value for key, value in {
@@ -95,6 +97,13 @@ class DrumAccompanimentPipeline(InferenceModePipeline):
             if not isinstance(genre_ensemble, (bool, np.bool_)):
                 raise ValueError(f"genre_ensemble={genre_ensemble!r}; give True or False")
             forward["genre_ensemble"] = bool(genre_ensemble)
+        if bar_smoothing is not None:
+            if (isinstance(bar_smoothing, (bool, np.bool_)) or not isinstance(bar_smoothing, numbers.Real)
+                    or not 0.0 <= float(bar_smoothing) <= 1.0):
+                raise ValueError(f"bar_smoothing={bar_smoothing!r}; give a weight in [0, 1]: 0 = off, higher = more "
+                                 f"like the neighbouring bars (the model's default is "
+                                 f"{self.model.config.transformer.hit_bar_smoothing})")
+            forward["bar_smoothing"] = float(bar_smoothing)
         if mix_gain is not None and (not np.isfinite(mix_gain) or mix_gain < 0):
             raise ValueError(f"mix_gain={mix_gain!r}; give a number >= 0 (1 = the training data's drum level)")
         postprocess = {key: value for key, value in {
@@ -177,14 +186,15 @@ class DrumAccompanimentPipeline(InferenceModePipeline):
     # ----- 4-6: codes, drums, audio ----------------------------------------------------------------------------
 
     def _forward(self, model_inputs, temperature=1.0, top_k=0, top_p=1.0, do_sample=True, seed=None,
-                 show_progress=False, drum_audio=DEFAULT_DRUM_AUDIO, hit_threshold=None, genre_ensemble=None):
+                 show_progress=False, drum_audio=DEFAULT_DRUM_AUDIO, hit_threshold=None, genre_ensemble=None,
+                 bar_smoothing=None):
         # 4. backing codes, 5. drum hits (and, for the vocoder path, drum codes; windowed), 6. drum mels + vocoder
         # audio (when asked).
         output = self.model.generate(model_inputs["mel_features"], model_inputs["beat_positions"],
                                      genre_ids=model_inputs["genre_ids"], return_audio=drum_audio == "vocoder",
                                      show_progress=show_progress, do_sample=do_sample, temperature=temperature,
                                      top_k=top_k, top_p=top_p, seed=seed, hit_threshold=hit_threshold,
-                                     genre_ensemble=genre_ensemble)
+                                     genre_ensemble=genre_ensemble, bar_smoothing=bar_smoothing)
         passed = {key: model_inputs[key] for key in ("genre", "beat_result", "beat_source", "original",
                                                      "original_rate", "num_samples")}
         waveforms = None if output.drum_waveforms is None else output.drum_waveforms[0].float().numpy()

@@ -75,6 +75,13 @@ class DrumAccompanimentConfig(PretrainedConfig):
             genre token instead of those under ``unknown`` alone: an ensemble over the styles the model was trained
             with (``unknown`` was seen in only ``genre_dropout`` of the training windows). Costs one encoder pass
             per genre.
+        hit_bar_smoothing (`float`, defaults to 0.0): drums repeat from bar to bar: each cell's hit probability is
+            blended with the mean of the same place in the ``hit_bar_smoothing_bars`` bars before and after it
+            (bars from the beat positions), with this weight in ``[0, 1]``, before the hits are decided
+            (``bar_smoothing.py``); 0 = off. Decoding only.
+        hit_bar_smoothing_bars (`int`, defaults to 4): bars looked at on each side by ``hit_bar_smoothing``.
+        hit_bar_smoothing_tolerance (`int`, defaults to 1): ``hit_bar_smoothing`` takes the largest probability
+            within this many codes of the matching place (bar starts are known to a code).
         decoder_input_dropout (`float`, defaults to 0.1): probability, in training, that a past drum code in the
             decoder input is replaced by ``mask_token_id``; the decoder then has to lean on the backing.
         genre_dropout (`float`, defaults to 0.2): probability, in training, that a window's genre is replaced by
@@ -113,6 +120,9 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_sampling_temperature: float = 0.25,
         hit_peak_window: int = 0,
         hit_genre_ensemble: bool = False,
+        hit_bar_smoothing: float = 0.0,
+        hit_bar_smoothing_bars: int = 4,
+        hit_bar_smoothing_tolerance: int = 1,
         decoder_input_dropout: float = 0.1,
         genre_dropout: float = 0.2,
         backing_code_dropout: float = 0.0,
@@ -169,6 +179,14 @@ class DrumAccompanimentConfig(PretrainedConfig):
             raise ValueError(f"hit_peak_window must be >= 0 codes (0 = no peak picking), got {hit_peak_window}")
         self.hit_peak_window = int(hit_peak_window)
         self.hit_genre_ensemble = bool(hit_genre_ensemble)
+        if not 0.0 <= hit_bar_smoothing <= 1.0:
+            raise ValueError(f"hit_bar_smoothing must be a weight in [0, 1] (0 = off), got {hit_bar_smoothing}")
+        if hit_bar_smoothing_bars < 1 or hit_bar_smoothing_tolerance < 0:
+            raise ValueError(f"hit_bar_smoothing_bars must be >= 1 and hit_bar_smoothing_tolerance >= 0 codes, got "
+                             f"{hit_bar_smoothing_bars} and {hit_bar_smoothing_tolerance}")
+        self.hit_bar_smoothing = float(hit_bar_smoothing)
+        self.hit_bar_smoothing_bars = int(hit_bar_smoothing_bars)
+        self.hit_bar_smoothing_tolerance = int(hit_bar_smoothing_tolerance)
         self.decoder_input_dropout = float(decoder_input_dropout)
         self.genre_dropout = float(genre_dropout)
         self.backing_code_dropout = float(backing_code_dropout)

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 from ...genres import top_level_style
 from ...midi import DrumHits
 from ..sampling import sample_next_code
+from .bar_smoothing import bar_smoothed_probabilities
 from .configuration_accompaniment import DrumAccompanimentConfig
 
 HIT_FLAG, HIT_VELOCITY, HIT_OFFSET = 0, 1, 2
@@ -630,6 +631,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         show_progress: bool = False,
         return_codes: bool = True,
         genre_ensemble: bool | None = None,
+        bar_smoothing: float | None = None,
     ) -> DrumAccompanimentGenerationOutput:
         """Write drums for the backing: one drum code (and its hits) per backing code, any number of codes.
 
@@ -659,6 +661,9 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
                 when the drum audio is rendered from the MIDI; ``drum_codes`` is then ``None``.
             genre_ensemble: songs without a genre get the backing hit head averaged over every genre token
                 (``config.hit_genre_ensemble`` by default; only with ``hit_source="backing"``).
+            bar_smoothing: weight in ``[0, 1]`` of the same place in the neighbouring bars in each cell's hit
+                probability before the hits are decided (``config.hit_bar_smoothing`` by default; 0 = off;
+                ``bar_smoothing.py``). ``hit_probabilities`` are then the smoothed ones.
         """
         # 1. Inputs, padding to whole steps, and the window plan.
         self._check_inputs(backing_codes, beat_positions, window=False)
@@ -673,6 +678,9 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         overlap = window // 2 if overlap_steps is None else int(overlap_steps)
         if not 0 <= overlap < window:
             raise ValueError(f"overlap_steps must be in [0, max_steps={window}), got {overlap}")
+        smoothing = self.config.hit_bar_smoothing if bar_smoothing is None else float(bar_smoothing)
+        if not 0.0 <= smoothing <= 1.0:
+            raise ValueError(f"bar_smoothing must be a weight in [0, 1] (0 = off), got {bar_smoothing}")
         if not return_codes and self.config.hit_source != "backing":
             raise ValueError("return_codes=False needs config.hit_source='backing' (the decoder's hit head reads the "
                              f"generated codes), got hit_source={self.config.hit_source!r}")
@@ -716,9 +724,19 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         # 3. Codes back to the song's length; hits at full timing resolution.
         drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes] if return_codes else None
         hit_logits = hit_logits[:, :num_codes]
-        probabilities = hit_logits[..., HIT_FLAG].sigmoid()
+        decision_logits = hit_logits[..., HIT_FLAG]
+        probabilities = decision_logits.sigmoid()
         velocities = 127 * hit_logits[..., HIT_VELOCITY].sigmoid()
         offsets = hit_logits[..., HIT_OFFSET].sigmoid()
+        if smoothing > 0:  # drums repeat from bar to bar: blend in the same place of the neighbouring bars
+            smoothed = [bar_smoothed_probabilities(probabilities[index].cpu().numpy(),
+                                                   beat_positions[index, :num_codes].cpu().numpy(),
+                                                   self.config.num_beat_positions - 1, smoothing,
+                                                   self.config.hit_bar_smoothing_bars,
+                                                   self.config.hit_bar_smoothing_tolerance)
+                        for index in range(batch_size)]
+            probabilities = torch.from_numpy(np.stack(smoothed)).to(probabilities)
+            decision_logits = torch.logit(probabilities, eps=1e-6)
         threshold = self.config.hit_threshold if hit_threshold is None else hit_threshold
         decisions = probabilities  # a cell is hit where its decision score > threshold
         if do_sample and self.config.hit_source == "backing":
@@ -728,7 +746,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             # a generator of its own: a seed gives the same hits whether or not the decoder drew codes before
             hit_generator = None if seed is None else torch.Generator(device=device).manual_seed(int(seed))
             draw = torch.rand(probabilities.shape, generator=hit_generator, device=device)
-            decisions = (draw < torch.sigmoid((hit_logits[..., HIT_FLAG] - boundary) / scale)).float()
+            decisions = (draw < torch.sigmoid((decision_logits - boundary) / scale)).float()
             threshold = 0.5
         if self.config.hit_peak_window > 0:  # peak picking along time, per class
             width = 2 * self.config.hit_peak_window + 1

@@ -163,7 +163,7 @@ class DrumAccompanimentSystem(PreTrainedModel):
                 whose hits come from its backing hit head skips the drum codes (``drum_codes`` is ``None``).
             show_progress: a progress bar over the generated steps.
             sampling: ``do_sample``, ``temperature``, ``top_k``, ``top_p``, ``seed``, ``overlap_steps``,
-                ``hit_threshold``, ``genre_ensemble`` of :meth:`DrumAccompanimentModel.generate`.
+                ``hit_threshold``, ``genre_ensemble``, ``bar_smoothing`` of :meth:`DrumAccompanimentModel.generate`.
 
         Returns:
             :class:`DrumAccompanimentSystemOutput`; audio, codes and hits cover the input frames exactly.
