@@ -26,6 +26,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from drum_accomp.data.build_utils import command_line
 from drum_accomp.models.groove import GrooveConfig, GrooveModel
+from drum_accomp.models.groove.consensus import hits_to_words
 from drum_accomp.models.groove.modeling_groove import IGNORE_INDEX
 from drum_accomp.tokenization_drum import DrumTokenizer
 from drum_accomp.training import (
@@ -43,8 +44,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class GrooveArguments:
     dataset: str = field(default=str(REPO_ROOT / "data" / "groove"),
                          metadata={"help": "groove build (datasets_scripts/build_groove.py), with tokenizer/ inside"})
-    init_from: str = field(default="", metadata={"help": "start from this GrooveModel's weights (continue a run "
-                                                          "whose Trainer checkpoints are gone) instead of a fresh model"})
+    init_from: str = field(default="", metadata={"help": "start from this GrooveModel's weights and config (continue "
+                                                          "a run whose Trainer checkpoints are gone) instead of a fresh "
+                                                          "model; the config's 'model' section overrides values of its "
+                                                          "config (e.g. dropout)"})
 
 
 @dataclass
@@ -70,19 +73,6 @@ def beats_per_bar(time_signature: str) -> int:
     except ValueError:
         return 4
     return numerator // 3 if numerator > 3 and numerator % 3 == 0 else max(numerator, 1)
-
-
-def hits_to_words(ticks: np.ndarray, instruments: np.ndarray, velocities: np.ndarray, config: GrooveConfig) -> np.ndarray:
-    """Hits in word order (field indices) -> words with shift words for gaps over ``max_dt`` (as the tokenizer)."""
-    special = config.num_special_tokens
-    words, position = [], 0
-    for tick, instrument, velocity in zip(ticks.tolist(), instruments.tolist(), velocities.tolist()):
-        for _ in range(max(0, (tick - position - 1) // config.max_dt)):
-            position += config.max_dt
-            words.append((special + config.max_dt, config.shift_index, special))
-        words.append((special + tick - position, instrument, velocity))
-        position = tick
-    return np.asarray(words, dtype=np.int64).reshape(-1, 3)
 
 
 def build_sequences(split, tokenizer: DrumTokenizer, config: GrooveConfig, sequence_bars: int) -> list[dict]:
@@ -218,7 +208,8 @@ def main(argv: list[str] | None = None) -> dict:
     num_words = sum(min(len(s["words"]), max_words) for s in train_sequences)
 
     # 2. Model.
-    model = GrooveModel.from_pretrained(own.init_from, dtype=torch.float32) if own.init_from else GrooveModel(config)
+    model = (GrooveModel.from_pretrained(own.init_from, dtype=torch.float32, **settings["model"]) if own.init_from
+             else GrooveModel(config))
     print(f"sequences: train {len(train_set)} ({num_words:,} words, up to {sequence_bars} bars / {max_words} words), "
           f"validation {len(validation_set)}; model {model.num_parameters():,} parameters "
           f"({model.num_parameters() * 2 / 1e6:.1f} MB in fp16)")

@@ -60,6 +60,17 @@ def test_groove_writes_midi_and_audio(tmp_path):
     assert soundfile.info(str(output.with_suffix(".wav"))).samplerate == 44100
 
 
+def test_groove_continues_a_prompt_by_consensus(tmp_path, groove_midi_path, capsys):
+    output = tmp_path / "more.mid"
+    model = str(REPO_ROOT / "checkpoints" / "groove")
+    assert cli.main(["groove", "--prompt", str(groove_midi_path), "--bars", "1", "--consensus", "-o", str(output),
+                     "--model", model]) == 0
+    prompt_hits = sum(len(instrument.notes) for instrument in pretty_midi.PrettyMIDI(str(groove_midi_path)).instruments)
+    assert len(pretty_midi.PrettyMIDI(str(output)).instruments[0].notes) > prompt_hits  # the prompt, then more
+    assert cli.main(["groove", "--prompt", str(groove_midi_path), "--greedy", "--consensus", "-o", str(output)]) == 2
+    assert "give one of them" in capsys.readouterr().err
+
+
 def test_benchmark_subcommand_takes_the_script_options():
     args = cli.build_parser().parse_args(["benchmark", "--durations", "30", "180", "--runs", "5", "--no-madmom"])
     assert args.durations == [30.0, 180.0] and args.runs == 5 and args.madmom is False

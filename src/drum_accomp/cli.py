@@ -366,8 +366,11 @@ def _add_groove(subparsers) -> None:
     parser.add_argument("--bpm", type=float, default=None, help="tempo (default: the prompt's, or 120)")
     parser.add_argument("--time-signature", default=None, help="e.g. 4/4, 3/4, 6/8 (default: the prompt's, or 4/4)")
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same groove")
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="sampling temperature (default 1; with --consensus, the model's)")
     parser.add_argument("--greedy", action="store_true", help="no sampling: the most likely groove")
+    parser.add_argument("--consensus", action="store_true",
+                        help="draw many takes and keep the hits most of them play (the surest continuation)")
     parser.add_argument("--audio", action="store_true", help="also write FILE.wav (FluidSynth, 44.1 kHz)")
     parser.add_argument("--model", default=None, help="a groove checkpoint folder or Hub id (default: installed)")
     parser.add_argument("-o", "--output", required=True, help="the MIDI file to write (.mid)")
@@ -381,9 +384,12 @@ def _groove(args) -> None:
 
     if (args.style is None) == (args.prompt is None):
         raise ValueError("give either --style (a new groove) or --prompt FILE.mid (a continuation)")
+    if args.greedy and args.consensus:
+        raise ValueError("--greedy and --consensus are two ways of decoding; give one of them")
     groove = pipeline("drum-groove", model=args.model) if args.model else pipeline("drum-groove")
     options = {"bars": args.bars, "bpm": args.bpm, "time_signature": args.time_signature, "seed": args.seed,
-               "temperature": args.temperature, "do_sample": not args.greedy, "return_audio": args.audio}
+               "temperature": args.temperature, "do_sample": not args.greedy, "return_audio": args.audio,
+               "consensus": args.consensus}
     if args.prompt:
         options["style"] = args.style
     result = groove(args.prompt or args.style, **{key: value for key, value in options.items() if value is not None})

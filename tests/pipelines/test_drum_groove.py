@@ -42,6 +42,22 @@ def test_a_prompt_is_continued_after_its_last_bar(groove, groove_midi_path):
     assert len(new) > 0 and new.max() < start + 4 * 60 / result["bpm"] + 1e-6
 
 
+def test_consensus_continuation_keeps_the_hits_most_takes_play(groove, groove_midi_path):
+    options = dict(bars=1, style="funk", seed=0, consensus=True)
+    result = groove(str(groove_midi_path), num_samples=5, **options)
+    start = result["continuation_start"]
+    new = drum_hits(result["midi"]).window(start - 1e-6, start + 4 * 60 / result["bpm"])
+    assert len(new) > 0
+    again = groove(str(groove_midi_path), num_samples=5, **options)
+    np.testing.assert_array_equal(drum_hits(again["midi"]).times, drum_hits(result["midi"]).times)
+    for bad, message in ((dict(consensus="yes"), "consensus='yes'"), (dict(consensus=True, num_samples=0),
+                                                                       "num_samples=0"),
+                         (dict(num_samples=4), "pass consensus=True"),
+                         (dict(consensus=True, do_sample=False), "samples its takes")):
+        with pytest.raises(ValueError, match=message):
+            groove("funk", bars=1, **bad)
+
+
 def test_three_four_and_audio_rendering(groove):
     result = groove("jazz", bars=2, bpm=120, time_signature="3/4", seed=1, return_audio=True)
     assert result["beats_per_bar"] == 3

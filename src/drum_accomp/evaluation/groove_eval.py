@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from .genre import GenreEvaluation
 from .metrics import (DrumHitScores, GrooveDistance, combine_scores, drum_hit_scores, groove_distance,
                       pool_groove_distances, sixteenth_positions)
 
-DECODINGS: tuple[str, ...] = ("greedy", "sampled")
+DECODINGS: tuple[str, ...] = ("greedy", "sampled", "consensus")
 REPLAY = "replay_last_2_bars"
 REAL = "real"
 EMPTY_PREDICTION = "(empty)"
@@ -55,7 +56,16 @@ class GrooveEvaluationConfig:
     top_p: float = field(default=0.95, metadata={"help": "sampled decoding: nucleus mass"})
     genre_samples: int = field(default=8, metadata={"help": "style-only generations per style (0 = skip)"})
     genre_bars: int = field(default=8, metadata={"help": "bars of each style-only generation"})
+    genre_decoding: str = field(default="sampled", metadata={"help": "decoding of the style-only grooves: sampled "
+                                                                     "(one take each) or consensus"})
     seed: int = field(default=0, metadata={"help": "sampling seed (example i uses seed + i)"})
+    consensus_samples: int = field(default=0, metadata={"help": "consensus decoding: sampled takes per prompt "
+                                                                "(GrooveModel.generate_consensus; 0 = the model's)"})
+    consensus_min_share: float = field(default=0.0, metadata={"help": "consensus decoding: share of the takes that "
+                                                                      "must play a hit for it to be kept (0 = the "
+                                                                      "model's)"})
+    consensus_temperature: float = field(default=0.0, metadata={"help": "consensus decoding: temperature of the "
+                                                                        "takes (0 = the model's)"})
     greedy_grid_ticks: int = field(default=-1, metadata={"help": "greedy decoding: dt argmax on this grid in ticks "
                                                                  "(48 = 16ths; 0 = plain argmax; -1 = the model's "
                                                                  "config)"})
@@ -67,6 +77,12 @@ class GrooveEvaluationConfig:
         if self.prompt_bars < 2:
             raise ValueError(f"prompt_bars must be at least 2 (the replay baseline loops the last 2 prompt bars), "
                              f"got {self.prompt_bars}")
+        if self.consensus_samples < 0 or not 0 <= self.consensus_min_share <= 1 or self.consensus_temperature < 0:
+            raise ValueError(f"need consensus_samples >= 0, consensus_min_share in [0, 1] and consensus_temperature "
+                             f">= 0 (0 = the model's), got {self.consensus_samples}, {self.consensus_min_share} and "
+                             f"{self.consensus_temperature}")
+        if self.genre_decoding not in ("sampled", "consensus"):
+            raise ValueError(f"genre_decoding={self.genre_decoding!r}; give sampled or consensus")
         if self.genre_samples < 0:
             raise ValueError(f"genre_samples must be >= 0 (0 skips the genre accuracy), got {self.genre_samples}")
 
@@ -273,11 +289,16 @@ def evaluate_continuations(model, tokenizer: DrumTokenizer, examples: list[dict]
 
         # 3. Greedy and sampled continuations.
         for mode in DECODINGS:
-            output = model.generate(prompt_words, bpm=bpm, beats_per_bar=meter, max_bars=num_bars,
-                                    prompt_ticks=prompt_bars * bar, do_sample=mode == "sampled",
-                                    temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
-                                    seed=config.seed + index, max_new_words=64 * num_bars * meter,
-                                    greedy_grid_ticks=greedy_grid_ticks)
+            options = dict(bpm=bpm, beats_per_bar=meter, max_bars=num_bars, prompt_ticks=prompt_bars * bar,
+                           temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
+                           seed=config.seed + index, max_new_words=64 * num_bars * meter)
+            if mode == "consensus":
+                output = model.generate_consensus(prompt_words, num_samples=config.consensus_samples or None,
+                                                  min_share=config.consensus_min_share or None,
+                                                  **{**options, "temperature": config.consensus_temperature or None})
+            else:
+                output = model.generate(prompt_words, do_sample=mode == "sampled",
+                                        greedy_grid_ticks=greedy_grid_ticks, **options)
             decoded, bins = decoded_hits(tokenizer, output.words[0], beat_times)
             evaluation.invalid[mode] += decoded.num_invalid_words
             keep = decoded.ticks >= prompt_bars * bar
@@ -325,10 +346,15 @@ def evaluate_genre(model, tokenizer: DrumTokenizer, records: list[GrooveRecord],
         if genre not in labels or style not in tokenizer.styles:
             continue
         bpm = float(np.median(tempos[style]))
-        output = model.generate(style_ids=[tokenizer.style_id(style)] * config.genre_samples, bpm=bpm,
-                                beats_per_bar=4, max_bars=config.genre_bars, do_sample=True,
-                                temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
-                                seed=config.seed, max_new_words=64 * 4 * config.genre_bars)
+        options = dict(style_ids=[tokenizer.style_id(style)] * config.genre_samples, bpm=bpm, beats_per_bar=4,
+                       max_bars=config.genre_bars, top_k=config.top_k, top_p=config.top_p, seed=config.seed,
+                       max_new_words=64 * 4 * config.genre_bars)
+        if config.genre_decoding == "consensus":
+            output = model.generate_consensus(num_samples=config.consensus_samples or None,
+                                              min_share=config.consensus_min_share or None,
+                                              temperature=config.consensus_temperature or None, **options)
+        else:
+            output = model.generate(do_sample=True, temperature=config.temperature, **options)
         for words in output.words:
             decoded = tokenizer.decode_tokens(tokenizer.words_to_ids(words.cpu().numpy()), bpm=bpm)
             try:
@@ -381,7 +407,11 @@ class GrooveEvaluation:
         """The JSON of ``scripts/evaluate_groove.py``."""
         result = {"model": model, "split": split, "prompt_bars": self.config.prompt_bars,
                   "continuation_bars": self.config.continuation_bars, "num_files": self.num_files,
-                  "sampling": self.config.sampling, "continuation": self.continuation.summary()}
+                  "sampling": self.config.sampling,
+                  "consensus": {"num_samples": self.config.consensus_samples,
+                                "min_share": self.config.consensus_min_share,
+                                "temperature": self.config.consensus_temperature},
+                  "genre_decoding": self.config.genre_decoding, "continuation": self.continuation.summary()}
         if self.genre is not None:
             result["genre"] = self.genre
         result["seconds"] = round(self.seconds, 1)
@@ -393,6 +423,10 @@ def evaluate_groove(model, tokenizer: DrumTokenizer, records: list[GrooveRecord]
     """Continuations of the records' prompts (the first ``max_examples``, 0 = all) and, with a ``classifier`` and
     ``config.genre_samples > 0``, the style-only genre accuracy."""
     started = time.perf_counter()
+    config = dataclasses.replace(  # the model's consensus settings where the config leaves them to it (0)
+        config, consensus_samples=config.consensus_samples or model.config.consensus_samples,
+        consensus_min_share=config.consensus_min_share or model.config.consensus_min_share,
+        consensus_temperature=config.consensus_temperature or model.config.consensus_temperature)
     examples = continuation_examples(records, config, max_examples)
     continuation = evaluate_continuations(model, tokenizer, examples, config)
     evaluation = GrooveEvaluation(config, continuation, None, len(records), time.perf_counter() - started)

@@ -289,7 +289,8 @@ def write_plots(folder: Path, split_run: PipelineEvaluation, groove: GrooveEvalu
             "generated": pipeline["microtiming"]["histograms"]["generated"]},
         "groove model: continuation hits vs the 16th grid": {
             "real next bars": continuation["microtiming"]["histograms"]["reference"],
-            **{mode: continuation["microtiming"]["histograms"][mode] for mode in ("greedy", "sampled")}}},
+            **{mode: histogram for mode, histogram in continuation["microtiming"]["histograms"].items()
+               if mode != "reference"}}},
         edges, "offset from the nearest 16th note (ms, + = late)")
     plots.append(PLOT_FILES["microtiming"])
     alignment = pipeline["beat_alignment"]

@@ -13,6 +13,7 @@ DRUM_AUDIO_NAMES = {"midi": "generated, `midi` (the default: its MIDI through Fl
                     "vocoder": "generated, `vocoder` (VQ-VAE + vocoder)",
                     "real_drums": "the song's real drums (reference)"}
 CONTINUATION_NAMES = {"greedy": "model, greedy", "sampled": "model, sampled",
+                      "consensus": "model, consensus of sampled takes",
                       "replay_last_2_bars": "replay the last 2 prompt bars (baseline)",
                       "real": "the real next bars through the tokenizer (alignment check)"}
 
@@ -154,6 +155,8 @@ def _groove_section(groove: dict[str, Any], plots: list[str]) -> list[str]:
     rows = []
     for name, label in CONTINUATION_NAMES.items():
         values, distance = continuation[name], groove["groove_distance"].get(name, {})
+        if name not in continuation:  # a report made before consensus decoding existed
+            continue
         if name == "sampled":
             label += f" (top-p {groove['sampling']['top_p']:g})"
         rows.append([label, f"**{_number(values['f1'])}**" if name == "greedy" else _number(values["f1"]),
@@ -162,13 +165,14 @@ def _groove_section(groove: dict[str, Any], plots: list[str]) -> list[str]:
     lines += _table(["continuation", "hit F1", "precision", "recall", "bars copying a prompt bar's pattern",
                      "timing error (ms)", "W1 microtiming (ms)"], rows)
     timing = groove["microtiming"]["mean_abs_ms"]
-    lines += ["", f"Mean |offset| from the 16th grid: real next bars {_number(timing['reference'], 1)} ms, greedy "
-                  f"{_number(timing['greedy'], 1)} ms, sampled {_number(timing['sampled'], 1)} ms.", ""]
+    lines += ["", f"Mean |offset| from the 16th grid: real next bars {_number(timing['reference'], 1)} ms, "
+                  + ", ".join(f"{mode} {_number(timing[mode], 1)} ms" for mode in ("greedy", "sampled", "consensus")
+                              if mode in timing) + ".", ""]
     genre = groove.get("genre")
     if not genre:
         return lines + ["Genre accuracy: not run (`--genre-samples 0` or no classifier).", ""]
     lines += [f"**Style-only grooves** ({genre['num_generations']}, {groove['genre_bars']} bars each from `<STYLE>` "
-              "alone, sampled), tagged by the genre classifier: genre accuracy "
+              f"alone, {groove.get('genre_decoding', 'sampled')}), tagged by the genre classifier: genre accuracy "
               f"**{_number(genre['accuracy'])}** (balanced {_number(genre['balanced_accuracy'])}).", ""]
     lines += _table(["genre", *genre["per_genre"]], [["accuracy", *(_number(value, 2)
                                                                     for value in genre["per_genre"].values())]])

@@ -52,7 +52,9 @@ class DrumGroovePipeline(InferenceModePipeline):
     ``PrettyMIDI``) to continue. Options: ``bars`` (bars to generate, default 4), ``bpm`` (default: the prompt's
     tempo, or 120), ``time_signature`` (default: the prompt's, or ``"4/4"``), ``style`` (the style of a prompt;
     default ``unknown``), ``temperature``, ``top_k``, ``top_p`` (default 0.95), ``do_sample`` (default True),
-    ``seed``, ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
+    ``seed``, ``consensus`` (instead of one take: draw ``num_samples`` sampled takes, default the model's
+    ``consensus_samples``, and keep the hits most of them play: the continuation closest to the real next bars,
+    see ``models/groove/consensus.py``), ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
 
     Returns a dict: ``midi`` (``PrettyMIDI``: the prompt followed by the new bars, or the new groove),
     ``continuation_start`` (seconds where the generated bars begin), ``style``, ``bpm``, ``beats_per_bar``,
@@ -74,17 +76,27 @@ class DrumGroovePipeline(InferenceModePipeline):
 
     def _sanitize_parameters(self, bars=None, bpm=None, time_signature=None, style=None, temperature=None,
                              top_k=None, top_p=None, do_sample=None, seed=None, return_audio=None, drum_kit=None,
-                             **kwargs):
+                             consensus=None, num_samples=None, **kwargs):
         if kwargs:
             raise TypeError(f"unknown drum-groove options {sorted(kwargs)}; see help(DrumGroovePipeline)")
         if bars is not None and (int(bars) != bars or bars < 1):
             raise ValueError(f"bars={bars!r}; give a whole number of bars >= 1")
+        if consensus is not None and not isinstance(consensus, (bool, np.bool_)):
+            raise ValueError(f"consensus={consensus!r}; give True (the hits most sampled takes play) or False")
+        if num_samples is not None and (isinstance(num_samples, bool) or int(num_samples) != num_samples
+                                        or num_samples < 1):
+            raise ValueError(f"num_samples={num_samples!r}; give a whole number of takes >= 1 (with consensus=True)")
+        if num_samples is not None and not consensus:
+            raise ValueError("num_samples is the number of takes of consensus decoding; pass consensus=True with it")
+        if consensus and do_sample is False:
+            raise ValueError("consensus=True samples its takes; drop do_sample=False (or consensus for greedy)")
         if bpm is not None and not 20 <= float(bpm) <= 400:
             raise ValueError(f"bpm={bpm!r} is outside 20..400 beats per minute")
         preprocess = {key: value for key, value in {"bpm": bpm, "time_signature": time_signature,
                                                     "style": style}.items() if value is not None}
         forward = {key: value for key, value in {"bars": bars, "temperature": temperature, "top_k": top_k,
-                                                 "top_p": top_p, "do_sample": do_sample, "seed": seed}.items()
+                                                 "top_p": top_p, "do_sample": do_sample, "seed": seed,
+                                                 "consensus": consensus, "num_samples": num_samples}.items()
                    if value is not None}
         postprocess = {key: value for key, value in {"return_audio": return_audio, "drum_kit": drum_kit}.items()
                        if value is not None}
@@ -128,13 +140,18 @@ class DrumGroovePipeline(InferenceModePipeline):
         return {"words": torch.as_tensor(self.tokenizer.ids_to_words(ids))[None], "bpm": float(bpm),
                 "beats_per_bar": meter, "prompt_bars": prompt_bars, "style": style_name, "prompt": (start, end)}
 
-    def _forward(self, model_inputs, bars=4, temperature=1.0, top_k=0, top_p=0.95, do_sample=True, seed=None):
+    def _forward(self, model_inputs, bars=4, temperature=None, top_k=0, top_p=0.95, do_sample=True, seed=None,
+                 consensus=False, num_samples=None):
         bar_ticks = model_inputs["beats_per_bar"] * self.tokenizer.ticks_per_beat
-        output = self.model.generate(model_inputs["words"], bpm=model_inputs["bpm"],
-                                     beats_per_bar=model_inputs["beats_per_bar"], max_bars=int(bars),
-                                     prompt_ticks=model_inputs["prompt_bars"] * bar_ticks, do_sample=do_sample,
-                                     temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                                     max_new_words=64 * int(bars) * model_inputs["beats_per_bar"])
+        options = dict(bpm=model_inputs["bpm"], beats_per_bar=model_inputs["beats_per_bar"], max_bars=int(bars),
+                       prompt_ticks=model_inputs["prompt_bars"] * bar_ticks, top_k=top_k, top_p=top_p, seed=seed,
+                       max_new_words=64 * int(bars) * model_inputs["beats_per_bar"])
+        if consensus:  # temperature None: the model's consensus_temperature
+            output = self.model.generate_consensus(model_inputs["words"], num_samples=num_samples,
+                                                   temperature=temperature, **options)
+        else:
+            output = self.model.generate(model_inputs["words"], do_sample=do_sample,
+                                         temperature=1.0 if temperature is None else temperature, **options)
         return {"words": output.words[0], **{key: value for key, value in model_inputs.items() if key != "words"}}
 
     def postprocess(self, model_outputs, return_audio=False, drum_kit=None) -> dict[str, Any]:

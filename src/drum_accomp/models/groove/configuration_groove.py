@@ -78,6 +78,12 @@ class GrooveConfig(PretrainedConfig):
             ``dt`` near it. A played groove spreads the next hit over many ticks around one grid line (microtiming),
             so a plain argmax over ticks prefers a far, tightly-timed event (or ``<eos>``) and writes too few hits.
             0 = plain argmax. Sampling is unaffected.
+        consensus_samples (`int`, defaults to 16): sampled takes per prompt of consensus decoding
+            (``GrooveModel.generate_consensus``, ``consensus.py``): the hits most takes play are kept.
+        consensus_min_share (`float`, defaults to 0.5): share of the takes, in ``(0, 1]``, that must play a hit on
+            the same grid line for consensus decoding to keep it.
+        consensus_temperature (`float`, defaults to 1.0): sampling temperature of the consensus takes (lower = takes
+            closer to the model's most likely groove).
     """
 
     model_type = "drum_accomp_groove"
@@ -112,6 +118,9 @@ class GrooveConfig(PretrainedConfig):
         tempo_bins_per_octave: int = 8,
         max_context_words: int = 512,
         greedy_grid_ticks: int = 0,
+        consensus_samples: int = 16,
+        consensus_min_share: float = 0.5,
+        consensus_temperature: float = 1.0,
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -166,6 +175,12 @@ class GrooveConfig(PretrainedConfig):
         if int(greedy_grid_ticks) < 0:
             raise ValueError(f"greedy_grid_ticks must be >= 0 (0 = plain argmax), got {greedy_grid_ticks}")
         self.greedy_grid_ticks = int(greedy_grid_ticks)
+        if int(consensus_samples) < 1 or not 0 < consensus_min_share <= 1 or not consensus_temperature > 0:
+            raise ValueError(f"need consensus_samples >= 1, consensus_min_share in (0, 1] and consensus_temperature > "
+                             f"0, got {consensus_samples}, {consensus_min_share} and {consensus_temperature}")
+        self.consensus_samples = int(consensus_samples)
+        self.consensus_min_share = float(consensus_min_share)
+        self.consensus_temperature = float(consensus_temperature)
         kwargs.setdefault("is_decoder", True)
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 

@@ -30,6 +30,7 @@ from transformers.utils import ModelOutput
 
 from ..sampling import sample_next_code
 from .configuration_groove import GrooveConfig
+from .consensus import consensus_hits, hits_to_words, take_hits
 
 DT_FIELD, INSTRUMENT_FIELD, VELOCITY_FIELD = 0, 1, 2
 IGNORE_INDEX = -100
@@ -591,6 +592,64 @@ class GrooveModel(GroovePreTrainedModel):
         self.train(was_training)
         return GrooveGenerateOutput(words=words, num_generated=num_generated, prompt_length=prompt_length,
                                     end_ticks=end_ticks)
+
+    @torch.inference_mode()
+    def generate_consensus(
+        self,
+        input_words: torch.Tensor | None = None,
+        style_ids: torch.Tensor | list[int] | int | None = None,
+        num_samples: int | None = None,
+        min_share: float | None = None,
+        temperature: float | None = None,
+        grid_ticks: int | None = None,
+        seed: int | None = None,
+        **sampling,
+    ) -> GrooveGenerateOutput:
+        """Consensus decoding (``consensus.py``): ``num_samples`` sampled takes of each prompt, and the hits that at
+        least ``min_share`` of them play on the same grid line.
+
+        Args:
+            input_words, style_ids: the prompt, as in :meth:`generate`.
+            num_samples: sampled takes per prompt, drawn in one batch (default ``config.consensus_samples``).
+            min_share: share of the takes that must play a hit for it to be kept (default
+                ``config.consensus_min_share``; 0.5 = a majority).
+            temperature: sampling temperature of the takes (default ``config.consensus_temperature``).
+            grid_ticks: grid on which takes are compared (default ``config.greedy_grid_ticks``, or 16th notes).
+            seed: seeds the takes (the same seed gives the same output).
+            sampling: the other arguments of :meth:`generate` (``bpm``, ``beats_per_bar``, ``max_bars``,
+                ``prompt_ticks``, ``max_new_words``, ``top_k``, ``top_p``, ``allow_eos``).
+        Returns:
+            :class:`GrooveGenerateOutput`: per prompt, the prompt then the consensus hits (rows padded with
+            ``<pad>`` words to one length); ``end_ticks`` as :meth:`generate` gives them.
+        """
+        num_samples = self.config.consensus_samples if num_samples is None else int(num_samples)
+        min_share = self.config.consensus_min_share if min_share is None else float(min_share)
+        temperature = self.config.consensus_temperature if temperature is None else float(temperature)
+        if num_samples < 1:
+            raise ValueError(f"num_samples must be >= 1 sampled takes (16 is a good start), got {num_samples}")
+        if "do_sample" in sampling:
+            raise ValueError("generate_consensus always samples its takes; use generate(do_sample=False) for greedy")
+        words = self.style_prompt(style_ids) if input_words is None else self._check_words(input_words, "input_words")
+        batch_size, prompt_length, _ = words.shape
+        grid = int(grid_ticks or self.config.greedy_grid_ticks or self.config.ticks_per_beat // 4)
+        repeated = {key: value.repeat_interleave(num_samples, dim=0)
+                    if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size else value
+                    for key, value in sampling.items()}
+        output = self.generate(words.repeat_interleave(num_samples, dim=0), do_sample=True, temperature=temperature,
+                               seed=seed, **repeated)
+        rows = []
+        for row in range(batch_size):
+            takes = output.words[row * num_samples:(row + 1) * num_samples]
+            last_tick = int(word_ticks(words[row:row + 1], self.config)[0, -1])
+            hits = consensus_hits([take_hits(take, prompt_length, self.config) for take in takes], grid, min_share)
+            new_words = torch.as_tensor(hits_to_words(*hits, self.config, start_tick=last_tick), device=self.device)
+            rows.append(torch.cat([words[row], new_words]))
+        length = max(len(row) for row in rows)
+        padded = torch.full((batch_size, length, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
+        for index, row in enumerate(rows):
+            padded[index, : len(row)] = row
+        return GrooveGenerateOutput(words=padded, num_generated=torch.tensor([len(row) - prompt_length for row in rows]),
+                                    prompt_length=prompt_length, end_ticks=output.end_ticks[::num_samples])
 
     def _grid_argmax_dt(self, logits: torch.Tensor, allowed: torch.Tensor, ticks: torch.Tensor,
                         grid_ticks: int) -> torch.Tensor:
