@@ -25,6 +25,7 @@ from transformers import HfArgumentParser, Trainer, TrainerCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from drum_accomp.data.build_utils import command_line
+from drum_accomp.genres import UNKNOWN_GENRE
 from drum_accomp.models.groove import GrooveConfig, GrooveModel
 from drum_accomp.models.groove.consensus import hits_to_words
 from drum_accomp.models.groove.modeling_groove import IGNORE_INDEX
@@ -59,11 +60,15 @@ class GrooveAugmentation:
         velocity_scale_range: every hit's velocity is multiplied by one factor drawn uniformly from this range
             (then re-binned), as a drummer playing softer or harder.
         tempo_dropout: probability of hiding the tempo (the model then also works without one).
+        style_dropout: probability of replacing the ``<STYLE>`` token by ``<STYLE=unknown>``: the model learns
+            grooves without a style (a prompt continued without one), and the style-free prediction that
+            classifier-free guidance on the style contrasts with.
     """
 
     tempo_range: tuple[float, float] = (0.9, 1.1)
     velocity_scale_range: tuple[float, float] = (0.8, 1.2)
     tempo_dropout: float = 0.1
+    style_dropout: float = 0.0
 
 
 def beats_per_bar(time_signature: str) -> int:
@@ -140,6 +145,8 @@ class GrooveSequenceDataset(torch.utils.data.Dataset):
             bpm = bpm * float(np.exp(rng.uniform(np.log(low), np.log(high))))
             if rng.random() < self.augmentation.tempo_dropout:
                 bpm = float("nan")
+            if rng.random() < self.augmentation.style_dropout:  # words[1] is the STYLE word (s, s, s)
+                words[1] = self.tokenizer.style_id(UNKNOWN_GENRE)
             scale = rng.uniform(*self.augmentation.velocity_scale_range)
             special = self.config.num_special_tokens
             hit = (words[:, 1] >= special) & (words[:, 1] < self.config.shift_index)

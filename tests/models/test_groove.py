@@ -1,5 +1,6 @@
 """GrooveModel: shapes, save/load, determinism, KV-cache equivalence, style-only generation, clear errors."""
 
+import numpy as np
 import pretty_midi
 import pytest
 import torch
@@ -137,6 +138,34 @@ def test_style_only_generation_starts_with_the_style_and_decodes_to_midi(model, 
         assert decoded.num_invalid_words == 0
         assert isinstance(decoded.midi, pretty_midi.PrettyMIDI)
         assert (decoded.hits.times < 2 * 4 * 60 / 100.0 + 1e-6).all()
+
+
+def test_guidance_leaves_a_style_free_prompt_alone_and_keeps_cache_equivalence(model, tiny_config, groove_words):
+    settings = {"do_sample": True, "seed": 4, "bpm": 90.0, "max_bars": 1, "max_new_words": 200}
+    unknown = groove_words.clone()
+    unknown[:, 1] = tiny_config.unknown_style_id  # conditional == unconditional: guidance changes nothing
+    plain = model.generate(unknown, **settings)
+    np.testing.assert_array_equal(model.generate(unknown, guidance_scale=3.0, **settings).words, plain.words)
+    guided = model.generate(groove_words, guidance_scale=3.0, **settings)
+    assert guided.words.shape[0] == 1 and guided.num_generated.item() > 0  # the unconditional half is not returned
+    # the first greedy dt of a style-only prompt is the argmax of unconditional + scale * (conditional -
+    # unconditional) dt logits, here not that of the conditional ones
+    with torch.no_grad():
+        conditional = model(model.style_prompt([9]), bpm=90.0).dt_logits[0, -1]
+        unconditional = model(model.style_prompt([tiny_config.unknown_style_id]), bpm=90.0).dt_logits[0, -1]
+    special = tiny_config.num_special_tokens  # no special dt (<eos> is suppressed with max_bars)
+    mixed = unconditional + 10.0 * (conditional - unconditional)
+    first = model.generate(style_ids=[9], guidance_scale=10.0, do_sample=False, greedy_grid_ticks=0, bpm=90.0,
+                           max_bars=4, max_new_words=1)
+    assert first.words[0, -1, 0].item() == special + mixed[special:].argmax().item()
+    assert mixed[special:].argmax() != conditional[special:].argmax()
+    no_cache = model.generate(groove_words, guidance_scale=3.0, use_cache=False, **settings)
+    assert torch.equal(guided.words, no_cache.words)
+    styles = model.generate(style_ids=[5, 6], guidance_scale=2.0, do_sample=False, max_bars=1, bpm=torch.tensor(
+        [90.0, 120.0]), beats_per_bar=torch.tensor([4, 3]))  # per-row tempo and meter repeat for the other half
+    assert styles.words.shape[0] == 2 and styles.words[:, 1, 0].tolist() == [5, 6]
+    with pytest.raises(ValueError, match="guidance_scale must be > 0"):
+        model.generate(groove_words, guidance_scale=0.0)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -53,9 +53,19 @@ def test_consensus_continuation_keeps_the_hits_most_takes_play(groove, groove_mi
     for bad, message in ((dict(consensus="yes"), "consensus='yes'"), (dict(consensus=True, num_samples=0),
                                                                        "num_samples=0"),
                          (dict(num_samples=4), "pass consensus=True"),
-                         (dict(consensus=True, do_sample=False), "samples its takes")):
+                         (dict(consensus=True, do_sample=False), "samples its takes"),
+                         (dict(guidance_scale=0), "guidance_scale=0"), (dict(guidance_scale="high"),
+                                                                        "guidance_scale='high'")):
         with pytest.raises(ValueError, match=message):
             groove("funk", bars=1, **bad)
+
+
+def test_guidance_is_passed_to_the_model_and_one_means_off(groove):
+    plain = drum_hits(groove("jazz", bars=1, bpm=120, seed=2)["midi"])
+    unguided = drum_hits(groove("jazz", bars=1, bpm=120, seed=2, guidance_scale=1.0)["midi"])
+    np.testing.assert_array_equal(plain.times, unguided.times)
+    guided = groove("jazz", bars=1, bpm=120, seed=2, guidance_scale=3.0, consensus=True, num_samples=3)
+    assert len(drum_hits(guided["midi"])) > 0 and guided["style"] == "jazz"
 
 
 def test_three_four_and_audio_rendering(groove):

@@ -56,6 +56,8 @@ class GrooveEvaluationConfig:
     top_p: float = field(default=0.95, metadata={"help": "sampled decoding: nucleus mass"})
     genre_samples: int = field(default=8, metadata={"help": "style-only generations per style (0 = skip)"})
     genre_bars: int = field(default=8, metadata={"help": "bars of each style-only generation"})
+    guidance_scale: float = field(default=0.0, metadata={"help": "classifier-free guidance on the style for every "
+                                                                 "generation (1 = off; 0 = the model's)"})
     genre_decoding: str = field(default="sampled", metadata={"help": "decoding of the style-only grooves: sampled "
                                                                      "(one take each) or consensus"})
     seed: int = field(default=0, metadata={"help": "sampling seed (example i uses seed + i)"})
@@ -81,6 +83,8 @@ class GrooveEvaluationConfig:
             raise ValueError(f"need consensus_samples >= 0, consensus_min_share in [0, 1] and consensus_temperature "
                              f">= 0 (0 = the model's), got {self.consensus_samples}, {self.consensus_min_share} and "
                              f"{self.consensus_temperature}")
+        if self.guidance_scale < 0:
+            raise ValueError(f"guidance_scale must be > 0 (1 = off), or 0 for the model's; got {self.guidance_scale}")
         if self.genre_decoding not in ("sampled", "consensus"):
             raise ValueError(f"genre_decoding={self.genre_decoding!r}; give sampled or consensus")
         if self.genre_samples < 0:
@@ -291,7 +295,8 @@ def evaluate_continuations(model, tokenizer: DrumTokenizer, examples: list[dict]
         for mode in DECODINGS:
             options = dict(bpm=bpm, beats_per_bar=meter, max_bars=num_bars, prompt_ticks=prompt_bars * bar,
                            temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
-                           seed=config.seed + index, max_new_words=64 * num_bars * meter)
+                           seed=config.seed + index, max_new_words=64 * num_bars * meter,
+                           guidance_scale=config.guidance_scale or None)
             if mode == "consensus":
                 output = model.generate_consensus(prompt_words, num_samples=config.consensus_samples or None,
                                                   min_share=config.consensus_min_share or None,
@@ -348,7 +353,7 @@ def evaluate_genre(model, tokenizer: DrumTokenizer, records: list[GrooveRecord],
         bpm = float(np.median(tempos[style]))
         options = dict(style_ids=[tokenizer.style_id(style)] * config.genre_samples, bpm=bpm, beats_per_bar=4,
                        max_bars=config.genre_bars, top_k=config.top_k, top_p=config.top_p, seed=config.seed,
-                       max_new_words=64 * 4 * config.genre_bars)
+                       max_new_words=64 * 4 * config.genre_bars, guidance_scale=config.guidance_scale or None)
         if config.genre_decoding == "consensus":
             output = model.generate_consensus(num_samples=config.consensus_samples or None,
                                               min_share=config.consensus_min_share or None,
@@ -411,6 +416,7 @@ class GrooveEvaluation:
                   "consensus": {"num_samples": self.config.consensus_samples,
                                 "min_share": self.config.consensus_min_share,
                                 "temperature": self.config.consensus_temperature},
+                  "guidance_scale": self.config.guidance_scale,
                   "genre_decoding": self.config.genre_decoding, "continuation": self.continuation.summary()}
         if self.genre is not None:
             result["genre"] = self.genre
@@ -426,7 +432,8 @@ def evaluate_groove(model, tokenizer: DrumTokenizer, records: list[GrooveRecord]
     config = dataclasses.replace(  # the model's consensus settings where the config leaves them to it (0)
         config, consensus_samples=config.consensus_samples or model.config.consensus_samples,
         consensus_min_share=config.consensus_min_share or model.config.consensus_min_share,
-        consensus_temperature=config.consensus_temperature or model.config.consensus_temperature)
+        consensus_temperature=config.consensus_temperature or model.config.consensus_temperature,
+        guidance_scale=config.guidance_scale or model.config.guidance_scale)
     examples = continuation_examples(records, config, max_examples)
     continuation = evaluate_continuations(model, tokenizer, examples, config)
     evaluation = GrooveEvaluation(config, continuation, None, len(records), time.perf_counter() - started)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ class DrumGroovePipeline(InferenceModePipeline):
     default ``unknown``), ``temperature``, ``top_k``, ``top_p`` (default 0.95), ``do_sample`` (default True),
     ``seed``, ``consensus`` (instead of one take: draw ``num_samples`` sampled takes, default the model's
     ``consensus_samples``, and keep the hits most of them play: the continuation closest to the real next bars,
-    see ``models/groove/consensus.py``), ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
+    see ``models/groove/consensus.py``), ``guidance_scale`` (classifier-free guidance on the style: > 1 plays the
+    style more plainly; default the model's), ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
 
     Returns a dict: ``midi`` (``PrettyMIDI``: the prompt followed by the new bars, or the new groove),
     ``continuation_start`` (seconds where the generated bars begin), ``style``, ``bpm``, ``beats_per_bar``,
@@ -76,7 +78,7 @@ class DrumGroovePipeline(InferenceModePipeline):
 
     def _sanitize_parameters(self, bars=None, bpm=None, time_signature=None, style=None, temperature=None,
                              top_k=None, top_p=None, do_sample=None, seed=None, return_audio=None, drum_kit=None,
-                             consensus=None, num_samples=None, **kwargs):
+                             consensus=None, num_samples=None, guidance_scale=None, **kwargs):
         if kwargs:
             raise TypeError(f"unknown drum-groove options {sorted(kwargs)}; see help(DrumGroovePipeline)")
         if bars is not None and (int(bars) != bars or bars < 1):
@@ -90,13 +92,18 @@ class DrumGroovePipeline(InferenceModePipeline):
             raise ValueError("num_samples is the number of takes of consensus decoding; pass consensus=True with it")
         if consensus and do_sample is False:
             raise ValueError("consensus=True samples its takes; drop do_sample=False (or consensus for greedy)")
+        if guidance_scale is not None and (isinstance(guidance_scale, bool) or not isinstance(guidance_scale, numbers.Real)
+                                           or not guidance_scale > 0):
+            raise ValueError(f"guidance_scale={guidance_scale!r}; give a number > 0 (1 = no guidance, 2-3 = a plainer "
+                             "style)")
         if bpm is not None and not 20 <= float(bpm) <= 400:
             raise ValueError(f"bpm={bpm!r} is outside 20..400 beats per minute")
         preprocess = {key: value for key, value in {"bpm": bpm, "time_signature": time_signature,
                                                     "style": style}.items() if value is not None}
         forward = {key: value for key, value in {"bars": bars, "temperature": temperature, "top_k": top_k,
                                                  "top_p": top_p, "do_sample": do_sample, "seed": seed,
-                                                 "consensus": consensus, "num_samples": num_samples}.items()
+                                                 "consensus": consensus, "num_samples": num_samples,
+                                                 "guidance_scale": guidance_scale}.items()
                    if value is not None}
         postprocess = {key: value for key, value in {"return_audio": return_audio, "drum_kit": drum_kit}.items()
                        if value is not None}
@@ -141,11 +148,11 @@ class DrumGroovePipeline(InferenceModePipeline):
                 "beats_per_bar": meter, "prompt_bars": prompt_bars, "style": style_name, "prompt": (start, end)}
 
     def _forward(self, model_inputs, bars=4, temperature=None, top_k=0, top_p=0.95, do_sample=True, seed=None,
-                 consensus=False, num_samples=None):
+                 consensus=False, num_samples=None, guidance_scale=None):
         bar_ticks = model_inputs["beats_per_bar"] * self.tokenizer.ticks_per_beat
         options = dict(bpm=model_inputs["bpm"], beats_per_bar=model_inputs["beats_per_bar"], max_bars=int(bars),
                        prompt_ticks=model_inputs["prompt_bars"] * bar_ticks, top_k=top_k, top_p=top_p, seed=seed,
-                       max_new_words=64 * int(bars) * model_inputs["beats_per_bar"])
+                       max_new_words=64 * int(bars) * model_inputs["beats_per_bar"], guidance_scale=guidance_scale)
         if consensus:  # temperature None: the model's consensus_temperature
             output = self.model.generate_consensus(model_inputs["words"], num_samples=num_samples,
                                                    temperature=temperature, **options)

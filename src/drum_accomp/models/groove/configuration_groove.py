@@ -6,6 +6,8 @@ import math
 
 from transformers import PretrainedConfig
 
+from ...genres import UNKNOWN_GENRE
+
 
 class GrooveConfig(PretrainedConfig):
     """Hyper-parameters of :class:`GrooveModel`.
@@ -84,6 +86,11 @@ class GrooveConfig(PretrainedConfig):
             the same grid line for consensus decoding to keep it.
         consensus_temperature (`float`, defaults to 1.0): sampling temperature of the consensus takes (lower = takes
             closer to the model's most likely groove).
+        guidance_scale (`float`, defaults to 1.0): classifier-free guidance on the style in ``generate``: logits
+            ``unconditional + guidance_scale * (conditional - unconditional)``, the unconditional ones under
+            ``<STYLE=unknown>``; 1 = off. Meaningful for a model trained with style dropout (``train_groove.py``).
+        unknown_style_id (`int`, defaults to 23): the tokenizer's ``<STYLE=unknown>`` id (the last special token of
+            the default vocabulary; ``from_tokenizer`` sets it), the unconditional style of guidance.
     """
 
     model_type = "drum_accomp_groove"
@@ -121,6 +128,8 @@ class GrooveConfig(PretrainedConfig):
         consensus_samples: int = 16,
         consensus_min_share: float = 0.5,
         consensus_temperature: float = 1.0,
+        guidance_scale: float = 1.0,
+        unknown_style_id: int = 23,
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -181,6 +190,11 @@ class GrooveConfig(PretrainedConfig):
         self.consensus_samples = int(consensus_samples)
         self.consensus_min_share = float(consensus_min_share)
         self.consensus_temperature = float(consensus_temperature)
+        if not guidance_scale > 0 or not 0 <= int(unknown_style_id) < num_special_tokens:
+            raise ValueError(f"need guidance_scale > 0 (1 = off) and unknown_style_id a special token id (< "
+                             f"{num_special_tokens}), got {guidance_scale} and {unknown_style_id}")
+        self.guidance_scale = float(guidance_scale)
+        self.unknown_style_id = int(unknown_style_id)
         kwargs.setdefault("is_decoder", True)
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 
@@ -190,7 +204,7 @@ class GrooveConfig(PretrainedConfig):
         return cls(field_sizes=list(tokenizer.field_sizes), num_special_tokens=tokenizer.num_special_tokens,
                    num_drum_classes=tokenizer.shift_instrument, ticks_per_beat=tokenizer.ticks_per_beat,
                    max_dt=tokenizer.max_dt, pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                   eos_token_id=tokenizer.eos_token_id, **kwargs)
+                   eos_token_id=tokenizer.eos_token_id, unknown_style_id=tokenizer.style_id(UNKNOWN_GENRE), **kwargs)
 
     @property
     def head_dim(self) -> int:

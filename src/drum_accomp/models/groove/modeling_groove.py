@@ -178,6 +178,24 @@ def tempo_bins(bpm: torch.Tensor | None, batch_size: int, config: GrooveConfig, 
     return torch.where(known, index, unknown)
 
 
+def _repeat_rows(value, batch_size: int):
+    """A per-sequence ``(batch_size,)`` tensor repeated for the unconditional half of a guided batch; a scalar or
+    ``None`` (one value for every sequence) as it is."""
+    if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size > 1:
+        return value.repeat(2)
+    return value
+
+
+def _guide(logits: torch.Tensor, guidance_scale: float) -> torch.Tensor:
+    """Classifier-free guidance: ``(2 * batch_size, size)`` logits (conditional rows, then unconditional ones) ->
+    ``(batch_size, size)`` ``unconditional + guidance_scale * (conditional - unconditional)``; unguided logits
+    (``guidance_scale == 1``) pass through."""
+    if guidance_scale == 1.0:
+        return logits
+    conditional, unconditional = logits.float().chunk(2)
+    return unconditional + guidance_scale * (conditional - unconditional)
+
+
 # ----- building blocks ----------------------------------------------------------------------------------------------
 
 
@@ -493,6 +511,7 @@ class GrooveModel(GroovePreTrainedModel):
         use_cache: bool = True,
         greedy_grid_ticks: int | None = None,
         allow_eos: bool | None = None,
+        guidance_scale: float | None = None,
     ) -> GrooveGenerateOutput:
         """Continue a drum prompt, or start from a style alone, one word (three fields) at a time.
 
@@ -513,6 +532,10 @@ class GrooveModel(GroovePreTrainedModel):
                 default); 0 = plain argmax.
             allow_eos: may a sequence end with ``<eos>`` before ``max_bars`` (as HF's ``min_new_tokens`` suppresses
                 the end token)? Default: only without ``max_bars``; asked for N bars, the model writes N bars.
+            guidance_scale: classifier-free guidance on the style (as MusicGen's ``guidance_scale``): every field's
+                logits become ``unconditional + guidance_scale * (conditional - unconditional)``, the unconditional
+                ones from the same sequence under ``<STYLE=unknown>`` (``config.unknown_style_id``); > 1 plays the
+                style more plainly. Default ``config.guidance_scale``; 1 = off (one pass, not two).
         Returns:
             :class:`GrooveGenerateOutput`.
         """
@@ -524,6 +547,9 @@ class GrooveModel(GroovePreTrainedModel):
             raise ValueError(f"temperature must be > 0, got {temperature}; use do_sample=False for greedy decoding")
         if not 0 < top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        guidance = self.config.guidance_scale if guidance_scale is None else float(guidance_scale)
+        if not guidance > 0:
+            raise ValueError(f"guidance_scale must be > 0 (1 = no guidance, 2-3 = a plainer style), got {guidance}")
         if top_k < 0 or max_new_words < 1 or (max_bars is not None and max_bars < 1):
             raise ValueError(f"need top_k >= 0, max_new_words >= 1 and max_bars >= 1 (or None), got top_k={top_k}, "
                              f"max_new_words={max_new_words}, max_bars={max_bars}")
@@ -541,13 +567,22 @@ class GrooveModel(GroovePreTrainedModel):
         end_ticks = prompt_ticks + max_bars * bar_ticks if max_bars is not None else torch.full_like(ticks, -1)
         generator = torch.Generator(device=self.device)
         generator.manual_seed(torch.seed() if seed is None else int(seed))
+        guided = guidance != 1.0
+        if guided:  # the second half of the batch: the same sequences under <STYLE=unknown>
+            unconditional = words.clone()
+            unconditional[:, 1] = self.config.unknown_style_id
+            words = torch.cat([words, unconditional])
+            bpm, beats_per_bar = (_repeat_rows(value, batch_size) for value in (bpm, beats_per_bar))
+            bar_ticks, ticks, prompt_ticks, end_ticks = (value.repeat(2) for value in
+                                                        (bar_ticks, ticks, prompt_ticks, end_ticks))
+        rows = words.shape[0]  # batch_size, or twice that with guidance
         masks = self._field_masks()
         if not (max_bars is None if allow_eos is None else allow_eos):
             masks[DT_FIELD][self.config.eos_token_id] = False
         grid = self.config.greedy_grid_ticks if greedy_grid_ticks is None else int(greedy_grid_ticks)
-        pad_word = torch.full((batch_size, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
-        finished = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
-        num_generated = torch.zeros(batch_size, dtype=torch.long, device=self.device)
+        pad_word = torch.full((rows, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
+        finished = torch.zeros(rows, dtype=torch.bool, device=self.device)
+        num_generated = torch.zeros(rows, dtype=torch.long, device=self.device)
         cache = DynamicCache() if use_cache else None
         context_start, start_ticks = 0, None
         was_training = self.training
@@ -563,18 +598,19 @@ class GrooveModel(GroovePreTrainedModel):
             context = torch.cat([words[:, :2], words[:, context_start:]], dim=1) if context_start else words
             output = self(context, bpm=bpm, beats_per_bar=beats_per_bar, start_ticks=start_ticks,
                           past_key_values=cache)
-            hidden = output.last_hidden_state[:, -1]  # (batch_size, hidden_size)
-            dt_logits = self.heads[DT_FIELD](hidden)
+            hidden = output.last_hidden_state[:, -1]  # (rows, hidden_size)
+            dt_logits = _guide(self.heads[DT_FIELD](hidden), guidance)  # (batch_size, field_sizes[0])
             if do_sample or grid <= 0:
                 dt = self._pick(dt_logits, masks[DT_FIELD], do_sample, temperature, top_k, top_p, generator)
             else:
-                dt = self._grid_argmax_dt(dt_logits, masks[DT_FIELD], ticks, grid)
+                dt = self._grid_argmax_dt(dt_logits, masks[DT_FIELD], ticks[:batch_size], grid)
+            dt = dt.repeat(rows // batch_size)  # both halves of a guided batch take the same word
             hidden = self.conditioners[0](hidden, dt)
-            instrument = self._pick(self.heads[INSTRUMENT_FIELD](hidden), masks[INSTRUMENT_FIELD], do_sample,
-                                    temperature, top_k, top_p, generator)
+            instrument = self._pick(_guide(self.heads[INSTRUMENT_FIELD](hidden), guidance), masks[INSTRUMENT_FIELD],
+                                    do_sample, temperature, top_k, top_p, generator).repeat(rows // batch_size)
             hidden = self.conditioners[1](hidden, instrument)
-            velocity = self._pick(self.heads[VELOCITY_FIELD](hidden), masks[VELOCITY_FIELD], do_sample, temperature,
-                                  top_k, top_p, generator)
+            velocity = self._pick(_guide(self.heads[VELOCITY_FIELD](hidden), guidance), masks[VELOCITY_FIELD],
+                                  do_sample, temperature, top_k, top_p, generator).repeat(rows // batch_size)
             # An <eos> is a word of its own; a shift word carries velocity bin 0, as the tokenizer writes it.
             is_eos = dt == self.config.eos_token_id
             velocity = torch.where(instrument == self.config.shift_index, self.config.num_special_tokens, velocity)
@@ -590,8 +626,8 @@ class GrooveModel(GroovePreTrainedModel):
             if finished.all():
                 break
         self.train(was_training)
-        return GrooveGenerateOutput(words=words, num_generated=num_generated, prompt_length=prompt_length,
-                                    end_ticks=end_ticks)
+        return GrooveGenerateOutput(words=words[:batch_size], num_generated=num_generated[:batch_size],
+                                    prompt_length=prompt_length, end_ticks=end_ticks[:batch_size])
 
     @torch.inference_mode()
     def generate_consensus(
