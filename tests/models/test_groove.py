@@ -168,6 +168,20 @@ def test_guidance_leaves_a_style_free_prompt_alone_and_keeps_cache_equivalence(m
         model.generate(groove_words, guidance_scale=0.0)
 
 
+def test_style_only_grooves_default_to_the_config_style_settings_and_continuations_to_none(tiny_config,
+                                                                                         groove_words):
+    torch.manual_seed(0)
+    model = GrooveModel(GrooveConfig(**{**tiny_config.to_dict(), "style_guidance_scale": 3.0,
+                                        "style_temperature": 0.7})).eval()
+    settings = {"do_sample": True, "seed": 1, "bpm": 100.0, "max_bars": 1, "max_new_words": 100}
+    style_only = model.generate(style_ids=[9], **settings).words
+    assert torch.equal(style_only, model.generate(style_ids=[9], guidance_scale=3.0, temperature=0.7, **settings).words)
+    assert not torch.equal(style_only, model.generate(style_ids=[9], guidance_scale=1.0, temperature=1.0,
+                                                      **settings).words)
+    continued = model.generate(groove_words, **settings).words
+    assert torch.equal(continued, model.generate(groove_words, guidance_scale=1.0, temperature=1.0, **settings).words)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(input_words=torch.zeros(1, 2, 4, dtype=torch.long)), "shape"),
     (dict(input_words=torch.zeros(1, 2, 3)), "integer"),

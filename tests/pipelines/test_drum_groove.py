@@ -60,10 +60,15 @@ def test_consensus_continuation_keeps_the_hits_most_takes_play(groove, groove_mi
             groove("funk", bars=1, **bad)
 
 
-def test_guidance_is_passed_to_the_model_and_one_means_off(groove):
-    plain = drum_hits(groove("jazz", bars=1, bpm=120, seed=2)["midi"])
-    unguided = drum_hits(groove("jazz", bars=1, bpm=120, seed=2, guidance_scale=1.0)["midi"])
-    np.testing.assert_array_equal(plain.times, unguided.times)
+def test_a_new_groove_defaults_to_the_models_style_guidance_and_temperature(groove):
+    config = groove.model.config
+    assert config.style_guidance_scale > 1  # the committed model guides new grooves by default
+    default = drum_hits(groove("jazz", bars=1, bpm=120, seed=2)["midi"])
+    explicit = drum_hits(groove("jazz", bars=1, bpm=120, seed=2, guidance_scale=config.style_guidance_scale,
+                                temperature=config.style_temperature)["midi"])
+    np.testing.assert_array_equal(default.times, explicit.times)
+    unguided = drum_hits(groove("jazz", bars=1, bpm=120, seed=2, guidance_scale=1.0, temperature=1.0)["midi"])
+    assert len(unguided) != len(default) or not np.allclose(unguided.times, default.times)
     guided = groove("jazz", bars=1, bpm=120, seed=2, guidance_scale=3.0, consensus=True, num_samples=3)
     assert len(drum_hits(guided["midi"])) > 0 and guided["style"] == "jazz"
 

@@ -57,7 +57,11 @@ class GrooveEvaluationConfig:
     genre_samples: int = field(default=8, metadata={"help": "style-only generations per style (0 = skip)"})
     genre_bars: int = field(default=8, metadata={"help": "bars of each style-only generation"})
     guidance_scale: float = field(default=0.0, metadata={"help": "classifier-free guidance on the style for every "
-                                                                 "generation (1 = off; 0 = the model's)"})
+                                                                 "generation (1 = off; 0 = the model's defaults: "
+                                                                 "none for continuations, style_guidance_scale for "
+                                                                 "style-only grooves)"})
+    genre_temperature: float = field(default=0.0, metadata={"help": "sampling temperature of the style-only grooves "
+                                                                    "(0 = the model's style_temperature)"})
     genre_decoding: str = field(default="sampled", metadata={"help": "decoding of the style-only grooves: sampled "
                                                                      "(one take each) or consensus"})
     seed: int = field(default=0, metadata={"help": "sampling seed (example i uses seed + i)"})
@@ -83,8 +87,9 @@ class GrooveEvaluationConfig:
             raise ValueError(f"need consensus_samples >= 0, consensus_min_share in [0, 1] and consensus_temperature "
                              f">= 0 (0 = the model's), got {self.consensus_samples}, {self.consensus_min_share} and "
                              f"{self.consensus_temperature}")
-        if self.guidance_scale < 0:
-            raise ValueError(f"guidance_scale must be > 0 (1 = off), or 0 for the model's; got {self.guidance_scale}")
+        if self.guidance_scale < 0 or self.genre_temperature < 0:
+            raise ValueError(f"guidance_scale and genre_temperature must be > 0, or 0 for the model's defaults; got "
+                             f"{self.guidance_scale} and {self.genre_temperature}")
         if self.genre_decoding not in ("sampled", "consensus"):
             raise ValueError(f"genre_decoding={self.genre_decoding!r}; give sampled or consensus")
         if self.genre_samples < 0:
@@ -359,7 +364,7 @@ def evaluate_genre(model, tokenizer: DrumTokenizer, records: list[GrooveRecord],
                                               min_share=config.consensus_min_share or None,
                                               temperature=config.consensus_temperature or None, **options)
         else:
-            output = model.generate(do_sample=True, temperature=config.temperature, **options)
+            output = model.generate(do_sample=True, temperature=config.genre_temperature or None, **options)
         for words in output.words:
             decoded = tokenizer.decode_tokens(tokenizer.words_to_ids(words.cpu().numpy()), bpm=bpm)
             try:
@@ -403,6 +408,8 @@ class GrooveEvaluation:
     num_files: int
     continuation_seconds: float
     genre_seconds: float = 0.0
+    style_guidance_scale: float = 1.0
+    """The guidance of the style-only grooves: ``config.guidance_scale``, or the model's ``style_guidance_scale``."""
 
     @property
     def seconds(self) -> float:
@@ -416,7 +423,9 @@ class GrooveEvaluation:
                   "consensus": {"num_samples": self.config.consensus_samples,
                                 "min_share": self.config.consensus_min_share,
                                 "temperature": self.config.consensus_temperature},
-                  "guidance_scale": self.config.guidance_scale,
+                  "guidance_scale": {"continuation": self.config.guidance_scale or 1.0,
+                                     "style_only": self.style_guidance_scale},
+                  "genre_temperature": self.config.genre_temperature,
                   "genre_decoding": self.config.genre_decoding, "continuation": self.continuation.summary()}
         if self.genre is not None:
             result["genre"] = self.genre
@@ -433,10 +442,11 @@ def evaluate_groove(model, tokenizer: DrumTokenizer, records: list[GrooveRecord]
         config, consensus_samples=config.consensus_samples or model.config.consensus_samples,
         consensus_min_share=config.consensus_min_share or model.config.consensus_min_share,
         consensus_temperature=config.consensus_temperature or model.config.consensus_temperature,
-        guidance_scale=config.guidance_scale or model.config.guidance_scale)
+        genre_temperature=config.genre_temperature or model.config.style_temperature)
     examples = continuation_examples(records, config, max_examples)
     continuation = evaluate_continuations(model, tokenizer, examples, config)
-    evaluation = GrooveEvaluation(config, continuation, None, len(records), time.perf_counter() - started)
+    evaluation = GrooveEvaluation(config, continuation, None, len(records), time.perf_counter() - started,
+                                  style_guidance_scale=config.guidance_scale or model.config.style_guidance_scale)
     if classifier and config.genre_samples > 0:
         started = time.perf_counter()
         evaluation.genre = evaluate_genre(model, tokenizer, records, classifier, config)

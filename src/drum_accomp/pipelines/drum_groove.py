@@ -52,11 +52,13 @@ class DrumGroovePipeline(InferenceModePipeline):
     Input: a style name (``"funk"``; ``tokenizer.styles`` lists them) or a drum MIDI prompt (a path or a
     ``PrettyMIDI``) to continue. Options: ``bars`` (bars to generate, default 4), ``bpm`` (default: the prompt's
     tempo, or 120), ``time_signature`` (default: the prompt's, or ``"4/4"``), ``style`` (the style of a prompt;
-    default ``unknown``), ``temperature``, ``top_k``, ``top_p`` (default 0.95), ``do_sample`` (default True),
+    default ``unknown``), ``temperature`` (default the model's ``style_temperature`` for a new groove, 1 for a
+    continuation), ``top_k``, ``top_p`` (default 0.95), ``do_sample`` (default True),
     ``seed``, ``consensus`` (instead of one take: draw ``num_samples`` sampled takes, default the model's
     ``consensus_samples``, and keep the hits most of them play: the continuation closest to the real next bars,
     see ``models/groove/consensus.py``), ``guidance_scale`` (classifier-free guidance on the style: > 1 plays the
-    style more plainly; default the model's), ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
+    style more plainly; default the model's ``style_guidance_scale`` for a new groove, none for a continuation),
+    ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
 
     Returns a dict: ``midi`` (``PrettyMIDI``: the prompt followed by the new bars, or the new groove),
     ``continuation_start`` (seconds where the generated bars begin), ``style``, ``bpm``, ``beats_per_bar``,
@@ -153,12 +155,14 @@ class DrumGroovePipeline(InferenceModePipeline):
         options = dict(bpm=model_inputs["bpm"], beats_per_bar=model_inputs["beats_per_bar"], max_bars=int(bars),
                        prompt_ticks=model_inputs["prompt_bars"] * bar_ticks, top_k=top_k, top_p=top_p, seed=seed,
                        max_new_words=64 * int(bars) * model_inputs["beats_per_bar"], guidance_scale=guidance_scale)
-        if consensus:  # temperature None: the model's consensus_temperature
+        # temperature / guidance_scale None: the model's defaults (consensus_temperature; style_temperature and
+        # style_guidance_scale for a new groove from a style alone)
+        if consensus:
             output = self.model.generate_consensus(model_inputs["words"], num_samples=num_samples,
                                                    temperature=temperature, **options)
         else:
-            output = self.model.generate(model_inputs["words"], do_sample=do_sample,
-                                         temperature=1.0 if temperature is None else temperature, **options)
+            output = self.model.generate(model_inputs["words"], do_sample=do_sample, temperature=temperature,
+                                         **options)
         return {"words": output.words[0], **{key: value for key, value in model_inputs.items() if key != "words"}}
 
     def postprocess(self, model_outputs, return_audio=False, drum_kit=None) -> dict[str, Any]:

@@ -86,9 +86,13 @@ class GrooveConfig(PretrainedConfig):
             the same grid line for consensus decoding to keep it.
         consensus_temperature (`float`, defaults to 1.0): sampling temperature of the consensus takes (lower = takes
             closer to the model's most likely groove).
-        guidance_scale (`float`, defaults to 1.0): classifier-free guidance on the style in ``generate``: logits
-            ``unconditional + guidance_scale * (conditional - unconditional)``, the unconditional ones under
-            ``<STYLE=unknown>``; 1 = off. Meaningful for a model trained with style dropout (``train_groove.py``).
+        style_guidance_scale (`float`, defaults to 1.0): ``generate``'s default classifier-free guidance for a new
+            groove from a style alone (a prompt of ``<bos> <STYLE>``): logits ``unconditional + scale * (conditional
+            - unconditional)``, the unconditional ones under ``<STYLE=unknown>``; 1 = off. Meaningful for a model
+            trained with style dropout (``train_groove.py``). A continuation defaults to no guidance: its prompt
+            carries the style, and guidance pulls it away from the prompt (measured: README, groove model).
+        style_temperature (`float`, defaults to 1.0): ``generate``'s default sampling temperature for a new groove
+            from a style alone (a continuation defaults to 1.0).
         unknown_style_id (`int`, defaults to 23): the tokenizer's ``<STYLE=unknown>`` id (the last special token of
             the default vocabulary; ``from_tokenizer`` sets it), the unconditional style of guidance.
     """
@@ -128,7 +132,8 @@ class GrooveConfig(PretrainedConfig):
         consensus_samples: int = 16,
         consensus_min_share: float = 0.5,
         consensus_temperature: float = 1.0,
-        guidance_scale: float = 1.0,
+        style_guidance_scale: float = 1.0,
+        style_temperature: float = 1.0,
         unknown_style_id: int = 23,
         pad_token_id: int = 0,
         bos_token_id: int = 1,
@@ -190,10 +195,12 @@ class GrooveConfig(PretrainedConfig):
         self.consensus_samples = int(consensus_samples)
         self.consensus_min_share = float(consensus_min_share)
         self.consensus_temperature = float(consensus_temperature)
-        if not guidance_scale > 0 or not 0 <= int(unknown_style_id) < num_special_tokens:
-            raise ValueError(f"need guidance_scale > 0 (1 = off) and unknown_style_id a special token id (< "
-                             f"{num_special_tokens}), got {guidance_scale} and {unknown_style_id}")
-        self.guidance_scale = float(guidance_scale)
+        if not style_guidance_scale > 0 or not style_temperature > 0 or not 0 <= int(unknown_style_id) < num_special_tokens:
+            raise ValueError(f"need style_guidance_scale > 0 (1 = off), style_temperature > 0 and unknown_style_id a "
+                             f"special token id (< {num_special_tokens}), got {style_guidance_scale}, "
+                             f"{style_temperature} and {unknown_style_id}")
+        self.style_guidance_scale = float(style_guidance_scale)
+        self.style_temperature = float(style_temperature)
         self.unknown_style_id = int(unknown_style_id)
         kwargs.setdefault("is_decoder", True)
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)

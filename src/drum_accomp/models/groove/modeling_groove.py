@@ -504,7 +504,7 @@ class GrooveModel(GroovePreTrainedModel):
         prompt_ticks: torch.Tensor | int | None = None,
         max_new_words: int = 256,
         do_sample: bool = True,
-        temperature: float = 1.0,
+        temperature: float | None = None,
         top_k: int = 0,
         top_p: float = 1.0,
         seed: int | None = None,
@@ -525,6 +525,8 @@ class GrooveModel(GroovePreTrainedModel):
                 bar line at or after the prompt's last word (0 for a style-only prompt).
             max_new_words: most words generated per sequence.
             do_sample: sample (``temperature``, ``top_k``, ``top_p`` per head) or take the argmax of each head.
+            temperature: default 1.0, or ``config.style_temperature`` for a new groove from a style alone (a prompt
+                of ``<bos> <STYLE>``).
             seed: seeds a private ``torch.Generator``: the same seed gives the same output.
             use_cache: run only the new word through the layers (``DynamicCache``); ``False`` recomputes everything
                 each step (same result, slower; for checking).
@@ -535,7 +537,8 @@ class GrooveModel(GroovePreTrainedModel):
             guidance_scale: classifier-free guidance on the style (as MusicGen's ``guidance_scale``): every field's
                 logits become ``unconditional + guidance_scale * (conditional - unconditional)``, the unconditional
                 ones from the same sequence under ``<STYLE=unknown>`` (``config.unknown_style_id``); > 1 plays the
-                style more plainly. Default ``config.guidance_scale``; 1 = off (one pass, not two).
+                style more plainly. Default: ``config.style_guidance_scale`` for a new groove from a style alone, 1
+                (off: one pass, not two) for a continuation, whose prompt carries the style.
         Returns:
             :class:`GrooveGenerateOutput`.
         """
@@ -543,17 +546,21 @@ class GrooveModel(GroovePreTrainedModel):
         if (input_words is None) == (style_ids is None):
             raise ValueError("pass either input_words (a prompt) or style_ids (style-only generation), not "
                              f"{'both' if input_words is not None else 'neither'}")
+        words = self.style_prompt(style_ids) if input_words is None else self._check_words(input_words, "input_words")
+        style_only = words.shape[1] == 2  # <bos> <STYLE>: a new groove; its defaults are the config's style_* ones
+        if temperature is None:
+            temperature = self.config.style_temperature if style_only else 1.0
+        guidance = float(guidance_scale) if guidance_scale is not None else (
+            self.config.style_guidance_scale if style_only else 1.0)
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}; use do_sample=False for greedy decoding")
         if not 0 < top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-        guidance = self.config.guidance_scale if guidance_scale is None else float(guidance_scale)
         if not guidance > 0:
             raise ValueError(f"guidance_scale must be > 0 (1 = no guidance, 2-3 = a plainer style), got {guidance}")
         if top_k < 0 or max_new_words < 1 or (max_bars is not None and max_bars < 1):
             raise ValueError(f"need top_k >= 0, max_new_words >= 1 and max_bars >= 1 (or None), got top_k={top_k}, "
                              f"max_new_words={max_new_words}, max_bars={max_bars}")
-        words = self.style_prompt(style_ids) if input_words is None else self._check_words(input_words, "input_words")
         self._check_ranges(words, "input_words")
         if (words[:, -1, DT_FIELD] == self.config.eos_token_id).any():
             raise ValueError("the prompt ends with <eos>; drop it (encode_midi(..., add_special_tokens=True) adds one "
