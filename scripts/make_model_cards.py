@@ -76,10 +76,20 @@ def training_lines(summary: dict[str, Any] | None) -> str:
     if not summary:
         return "- No training summary found (train with the command in the script's docstring)."
     hours = summary.get("train_seconds", 0) / 3600
-    return (f"- Command: `{summary.get('command', '?')}`\n"
-            f"- {summary.get('global_step', '?')} optimizer steps, {summary.get('epoch', 0):.2f} epochs, "
-            f"{hours:.2f} h on 2 CPU cores; best checkpoint by validation loss "
-            f"(eval_loss {summary.get('validation', {}).get('eval_loss', float('nan')):.4f}).")
+    best = f"eval_loss {summary.get('validation', {}).get('eval_loss', float('nan')):.4f}"
+    chosen = (f"exported weights: `{summary['exported_checkpoint']}` (eval_loss "
+              f"{summary.get('exported_checkpoint_eval_loss', float('nan')):.4f}; the best by validation loss was "
+              f"`{summary.get('best_checkpoint')}`, {best})" if "exported_checkpoint" in summary
+              else f"best checkpoint by validation loss ({best})")
+    lines = [f"- Command: `{summary.get('command', '?')}`",
+             f"- {summary.get('global_step', '?')} optimizer steps, {summary.get('epoch', 0):.2f} epochs, "
+             f"{hours:.2f} h on 2 CPU cores; {chosen}."]
+    if "stage_1" in summary:
+        stage = summary["stage_1"]
+        lines.append(f"- Before it, stage 1: `{stage.get('command', '?')}` ({stage.get('global_step', '?')} steps).")
+    if summary.get("note"):
+        lines.append(f"- {summary['note']}")
+    return "\n".join(lines)
 
 
 # ----- the accompaniment transformer -------------------------------------------------------------------------------
@@ -168,7 +178,8 @@ def groove_card(args: CardArguments) -> ModelCard:
     if evaluation:
         continuation = evaluation["continuation"]
         results = [result("text-generation", "groove-midi-dataset", split, "f1",
-                          continuation[mode]["f1"], f"continuation hit F1, {mode}") for mode in ("greedy", "sampled")]
+                          continuation[mode]["f1"], f"continuation hit F1, {mode}")
+                   for mode in ("greedy", "sampled", "consensus") if mode in continuation]
         genre = evaluation.get("genre")
         if genre:
             results.append(result("text-generation", "groove-midi-dataset", split, "accuracy",
@@ -176,12 +187,14 @@ def groove_card(args: CardArguments) -> ModelCard:
         rows = "\n".join(
             f"| {name} | {continuation[name]['f1']:.3f} | {continuation[name]['precision']:.3f} | "
             f"{continuation[name]['recall']:.3f} |"
-            for name in ("greedy", "sampled", "replay_last_2_bars", "real") if name in continuation)
+            for name in ("greedy", "sampled", "consensus", "replay_last_2_bars", "real") if name in continuation)
         table = ("| 2 bars after a 4-bar prompt | hit F1 (9 classes, 50 ms) | precision | recall |\n"
                  f"|---|---:|---:|---:|\n{rows}\n\n"
                  f"{continuation['num_examples']} prompts from GMD {split} files. "
-                 + (f"Style-only generations tagged by the genre classifier: accuracy **{genre['accuracy']:.3f}** "
-                    f"({genre['num_generations']} grooves). " if genre else "")
+                 + (f"Style-only generations (sampled at the model's defaults: guidance "
+                    f"{evaluation.get('guidance_scale', {}).get('style_only', 1.0):g}, temperature "
+                    f"{evaluation.get('genre_temperature', 1.0):g}) tagged by the genre classifier: accuracy "
+                    f"**{genre['accuracy']:.3f}** ({genre['num_generations']} grooves). " if genre else "")
                  + provenance)
     data = ModelCardData(license=GMD_LICENCE, library_name="transformers", tags=["drum_accomp", "drums", "midi"],
                          datasets=["groove-midi-dataset"], model_name="GrooveModel", eval_results=results or None)
@@ -198,9 +211,17 @@ instrument, velocity; one embedding per field summed, one head per field, sample
 - Greedy decoding picks the time shift on a musical grid of {config.get('greedy_grid_ticks', 0)} ticks
   (`greedy_grid_ticks`; 48 = 16th notes): the grid line holding the most probability wins, then its most likely
   tick (a plain argmax over ticks wrote too few hits).
+- Consensus decoding (`generate_consensus`, `pipeline("drum-groove")(..., consensus=True)`):
+  {config.get('consensus_samples')} sampled takes at temperature {config.get('consensus_temperature')}, and the
+  hits at least {config.get('consensus_min_share')} of them play on the same 16th-note line, at their median timing
+  and velocity.
+- Classifier-free guidance on the style (`guidance_scale`): a new groove from a style alone defaults to guidance
+  {config.get('style_guidance_scale', 1.0)} at temperature {config.get('style_temperature', 1.0)}; a continuation to
+  none (its prompt carries the style, and guidance pulls it away from the prompt).
 
 ## Data and licence
-Groove MIDI Dataset (Magenta), train split; tempo, velocity augmentation. **Licence: CC BY 4.0** (as GMD).
+Groove MIDI Dataset (Magenta), train split; tempo and velocity augmentation, style dropout (the `<STYLE>` token
+replaced by `<STYLE=unknown>`, which guidance contrasts with). **Licence: CC BY 4.0** (as GMD).
 
 ## Training
 {training_lines(summary)}

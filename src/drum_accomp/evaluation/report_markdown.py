@@ -145,6 +145,15 @@ def _generalization_section(report: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _style_settings(groove: dict[str, Any]) -> str:
+    """``", guidance 3, temperature 0.8"``: how the style-only grooves were sampled ('' for reports made before
+    guidance existed)."""
+    guidance, temperature = groove.get("guidance_scale"), groove.get("genre_temperature")
+    if not isinstance(guidance, dict) or not temperature:
+        return ""
+    return f", guidance {guidance['style_only']:g}, temperature {temperature:g}"
+
+
 def _groove_section(groove: dict[str, Any], plots: list[str]) -> list[str]:
     continuation = groove["continuation"]
     lines = ["## Groove model (`pipeline(\"drum-groove\")`)", "",
@@ -172,7 +181,8 @@ def _groove_section(groove: dict[str, Any], plots: list[str]) -> list[str]:
     if not genre:
         return lines + ["Genre accuracy: not run (`--genre-samples 0` or no classifier).", ""]
     lines += [f"**Style-only grooves** ({genre['num_generations']}, {groove['genre_bars']} bars each from `<STYLE>` "
-              f"alone, {groove.get('genre_decoding', 'sampled')}), tagged by the genre classifier: genre accuracy "
+              f"alone, {groove.get('genre_decoding', 'sampled')}{_style_settings(groove)}), tagged by the genre "
+              "classifier: genre accuracy "
               f"**{_number(genre['accuracy'])}** (balanced {_number(genre['balanced_accuracy'])}).", ""]
     lines += _table(["genre", *genre["per_genre"]], [["accuracy", *(_number(value, 2)
                                                                     for value in genre["per_genre"].values())]])
