@@ -45,10 +45,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class GrooveArguments:
     dataset: str = field(default=str(REPO_ROOT / "data" / "groove"),
                          metadata={"help": "groove build (datasets_scripts/build_groove.py), with tokenizer/ inside"})
-    init_from: str = field(default="", metadata={"help": "start from this GrooveModel's weights and config (continue "
-                                                          "a run whose Trainer checkpoints are gone) instead of a fresh "
-                                                          "model; the config's 'model' section overrides values of its "
-                                                          "config (e.g. dropout)"})
+    init_from: str = field(default="", metadata={
+        "help": "start from this GrooveModel's weights and config (continue a run whose Trainer checkpoints are gone) "
+                "instead of a fresh model; the config's 'model' section overrides values of its config (e.g. dropout)"})
 
 
 @dataclass

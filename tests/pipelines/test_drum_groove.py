@@ -53,6 +53,7 @@ def test_consensus_continuation_keeps_the_hits_most_takes_play(groove, groove_mi
     for bad, message in ((dict(consensus="yes"), "consensus='yes'"), (dict(consensus=True, num_samples=0),
                                                                        "num_samples=0"),
                          (dict(num_samples=4), "pass consensus=True"),
+                         (dict(consensus=True, num_samples="many"), "num_samples='many'"),
                          (dict(consensus=True, do_sample=False), "samples its takes"),
                          (dict(guidance_scale=0), "guidance_scale=0"), (dict(guidance_scale="high"),
                                                                         "guidance_scale='high'")):

@@ -87,15 +87,15 @@ class DrumGroovePipeline(InferenceModePipeline):
             raise ValueError(f"bars={bars!r}; give a whole number of bars >= 1")
         if consensus is not None and not isinstance(consensus, (bool, np.bool_)):
             raise ValueError(f"consensus={consensus!r}; give True (the hits most sampled takes play) or False")
-        if num_samples is not None and (isinstance(num_samples, bool) or int(num_samples) != num_samples
+        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral)
                                         or num_samples < 1):
             raise ValueError(f"num_samples={num_samples!r}; give a whole number of takes >= 1 (with consensus=True)")
         if num_samples is not None and not consensus:
             raise ValueError("num_samples is the number of takes of consensus decoding; pass consensus=True with it")
         if consensus and do_sample is False:
             raise ValueError("consensus=True samples its takes; drop do_sample=False (or consensus for greedy)")
-        if guidance_scale is not None and (isinstance(guidance_scale, bool) or not isinstance(guidance_scale, numbers.Real)
-                                           or not guidance_scale > 0):
+        if guidance_scale is not None and (isinstance(guidance_scale, bool)
+                                           or not isinstance(guidance_scale, numbers.Real) or not guidance_scale > 0):
             raise ValueError(f"guidance_scale={guidance_scale!r}; give a number > 0 (1 = no guidance, 2-3 = a plainer "
                              "style)")
         if bpm is not None and not 20 <= float(bpm) <= 400:

@@ -195,7 +195,8 @@ class GrooveConfig(PretrainedConfig):
         self.consensus_samples = int(consensus_samples)
         self.consensus_min_share = float(consensus_min_share)
         self.consensus_temperature = float(consensus_temperature)
-        if not style_guidance_scale > 0 or not style_temperature > 0 or not 0 <= int(unknown_style_id) < num_special_tokens:
+        if (not style_guidance_scale > 0 or not style_temperature > 0
+                or not 0 <= int(unknown_style_id) < num_special_tokens):
             raise ValueError(f"need style_guidance_scale > 0 (1 = off), style_temperature > 0 and unknown_style_id a "
                              f"special token id (< {num_special_tokens}), got {style_guidance_scale}, "
                              f"{style_temperature} and {unknown_style_id}")

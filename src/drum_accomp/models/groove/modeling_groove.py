@@ -691,8 +691,9 @@ class GrooveModel(GroovePreTrainedModel):
         padded = torch.full((batch_size, length, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
         for index, row in enumerate(rows):
             padded[index, : len(row)] = row
-        return GrooveGenerateOutput(words=padded, num_generated=torch.tensor([len(row) - prompt_length for row in rows]),
-                                    prompt_length=prompt_length, end_ticks=output.end_ticks[::num_samples])
+        num_generated = torch.tensor([len(row) - prompt_length for row in rows], device=self.device)
+        return GrooveGenerateOutput(words=padded, num_generated=num_generated, prompt_length=prompt_length,
+                                    end_ticks=output.end_ticks[::num_samples])
 
     def _grid_argmax_dt(self, logits: torch.Tensor, allowed: torch.Tensor, ticks: torch.Tensor,
                         grid_ticks: int) -> torch.Tensor:
