@@ -1,7 +1,9 @@
-"""drum-accomp generate / groove / demo write their files, and errors exit with code 2 and one clear line."""
+"""drum-accomp generate / groove / demo write their files, build / train / finetune run the repository's scripts, and
+errors exit with code 2 and one clear line."""
 
 import json
 
+import datasets
 import pretty_midi
 import pytest
 import soundfile
@@ -82,3 +84,30 @@ def test_benchmark_refuses_bad_options_with_exit_code_2(capsys):
     assert "--runs must be at least 1" in capsys.readouterr().err
     assert cli.main(["benchmark", "--durations", "-3"]) == 2
     assert "song lengths must be > 0 s" in capsys.readouterr().err
+
+
+def test_build_runs_the_dataset_script_with_the_arguments_after_its_name(tmp_path, shared_data):
+    output = tmp_path / "groove"
+    assert cli.main(["build", "groove", "--groove-dir", str(shared_data / "groove"), "--output", str(output),
+                     "--limit", "2", "--min-files-per-genre", "1"]) == 0
+    built = datasets.load_from_disk(str(output))
+    assert len(built["train"]) > 0 and len(built["validation"]) > 0 and (output / "manifest.json").is_file()
+
+
+def test_train_and_finetune_pass_help_and_errors_of_their_scripts(capsys, tmp_path):
+    assert cli.main(["train", "groove", "--help"]) == 0
+    assert "--config CONFIG" in capsys.readouterr().out  # the script's own options
+    assert cli.main(["finetune", "--help"]) == 0
+    assert "--source SOURCE" in capsys.readouterr().out
+    assert cli.main(["train", "groove", "--config", str(tmp_path / "missing.json"), "--output_dir",
+                     str(tmp_path / "out")]) == 2
+    assert "training config not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["train", "polka"])
+    assert exit.value.code == 2 and "invalid choice: 'polka'" in capsys.readouterr().err
+
+
+def test_repository_scripts_missing_give_a_clear_error(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "REPO_ROOT", tmp_path)  # an installed package without the repository
+    assert cli.main(["train", "groove", "--help"]) == 2
+    assert "clone the repository" in capsys.readouterr().err

@@ -13,12 +13,16 @@
     drum-accomp abx build --split validation -o abx_trials/         # a listening test from held-back songs
     drum-accomp abx serve abx_trials/                               # ABX, rating, summary, Try-it on 127.0.0.1
     drum-accomp benchmark                                           # speed and memory of the default pipeline
+    drum-accomp build groove --output data/groove --num-proc 2      # datasets (a clone of the repository)
+    drum-accomp train groove --config configs/groove.json --output_dir outputs/groove   # models (a clone too)
+    drum-accomp finetune --source MY_SONGS/ --output_dir outputs/my_drummer
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -28,7 +32,29 @@ import numpy as np
 from .beats import DEFAULT_BEAT_TRACKER
 from .data.build_utils import write_json_atomic
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "slakh_Track00001"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_DIR = REPO_ROOT / "examples" / "slakh_Track00001"
+REPOSITORY_SCRIPTS: dict[str, tuple[str, dict[str, str]]] = {
+    "build": ("build a training dataset (runs datasets_scripts/build_*.py; --help after the name for its options)", {
+        "groove": "datasets_scripts/build_groove.py",
+        "accompaniment": "datasets_scripts/build_accompaniment.py",
+        "vocoder-data": "datasets_scripts/build_vocoder_data.py",
+        "codes": "scripts/encode_codes.py",
+    }),
+    "train": ("train a model (runs scripts/train_*.py; --help after the name for its options)", {
+        "groove": "scripts/train_groove.py",
+        "accompaniment": "scripts/train_accompaniment.py",
+        "vqvae": "scripts/train_vqvae.py",
+        "vocoder": "scripts/train_vocoder.py",
+        "beat-tracker": "scripts/train_beat_tracker.py",
+        "genre-classifier": "scripts/train_genre_classifier.py",
+    }),
+    "finetune": ("fine-tune the default model on your songs (runs scripts/finetune.py)", {
+        "": "scripts/finetune.py",
+    }),
+}
+"""Subcommands that run a script of the repository with the arguments that follow: building data and training need
+the repository's scripts and configs (a clone installed with ``pip install -e .``), not only the installed package."""
 
 
 def _add_render(subparsers) -> None:
@@ -535,23 +561,63 @@ def _abx(args) -> None:
     serve(args.trials, host=args.host, port=port, db=args.db, model=args.model, max_upload_mb=args.max_upload_mb)
 
 
+def _add_repository_scripts(subparsers) -> None:
+    for command, (description, scripts) in REPOSITORY_SCRIPTS.items():
+        parser = subparsers.add_parser(command, help=description, description=description)
+        if scripts.keys() - {""}:
+            parser.add_argument("name", choices=sorted(scripts), help="what to " + command)
+        parser.add_argument("script_args", nargs=argparse.REMAINDER, help="options of the script (see --help)")
+        parser.set_defaults(func=_run_repository_script)
+
+
+def _run_repository_script(args) -> int:
+    """Run a repository script as ``__main__`` with the arguments after its name; returns its exit code."""
+    relative = REPOSITORY_SCRIPTS[args.command][1][getattr(args, "name", "")]
+    path = REPO_ROOT / relative
+    if not path.is_file():
+        raise FileNotFoundError(f"{relative} is not in {REPO_ROOT}: `drum-accomp {args.command}` runs the repository's "
+                                "scripts; clone the repository and install it with `bash scripts/setup.sh` (an "
+                                "installed package carries the models, not the training scripts)")
+    saved_argv = sys.argv
+    sys.argv = [str(path), *args.script_args]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exit:  # argparse's --help (0) and usage errors (2) of the script
+        if isinstance(exit.code, str):
+            print(exit.code, file=sys.stderr)
+            return 2
+        return int(exit.code or 0)
+    finally:
+        sys.argv = saved_argv
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drum-accomp", description="Drums for a backing track, as audio and MIDI.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in (_add_demo, _add_generate, _add_groove, _add_render, _add_beats, _add_features, _add_tokenize,
-                _add_evaluate, _add_benchmark, _add_abx):
+                _add_evaluate, _add_benchmark, _add_abx, _add_repository_scripts):
         add(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] in REPOSITORY_SCRIPTS:  # the arguments after the script's name are the script's own
+        named = bool(REPOSITORY_SCRIPTS[argv[0]][1].keys() - {""})
+        split = 2 if named and len(argv) > 1 and not argv[1].startswith("-") else 1
+        split = len(argv) if named and split == 1 else split  # `train` / `train --help`: this parser's usage
+        args = parser.parse_args(argv[:split])
+        args.script_args = argv[split:]
+    else:
+        args = parser.parse_args(argv)
     try:
-        args.func(args)
+        code = args.func(args)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"drum-accomp {args.command}: error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":
