@@ -606,8 +606,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     if argv and argv[0] in REPOSITORY_SCRIPTS:  # the arguments after the script's name are the script's own
         named = bool(REPOSITORY_SCRIPTS[argv[0]][1].keys() - {""})
-        split = 2 if named and len(argv) > 1 and not argv[1].startswith("-") else 1
-        split = len(argv) if named and split == 1 else split  # `train` / `train --help`: this parser's usage
+        if not named:  # `finetune ...`: everything after the command is the script's
+            split = 1
+        elif len(argv) > 1 and not argv[1].startswith("-"):  # `train groove ...`: after the target
+            split = 2
+        else:  # `train` / `train --help`: this parser's usage or error
+            split = len(argv)
         args = parser.parse_args(argv[:split])
         args.script_args = argv[split:]
     else:

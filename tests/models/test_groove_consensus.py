@@ -45,7 +45,8 @@ def test_hits_to_words_round_trips_through_take_hits_with_time_shifts(tiny_confi
     words = hits_to_words(ticks, instruments, bins, tiny_config, start_tick=5)
     assert (words[:, 1] == tiny_config.shift_index).sum() == 3
     prompt = np.array([[tiny_config.bos_token_id] * 3, [5] * 3, [tiny_config.num_special_tokens + 5, 24, 30]])
-    recovered = take_hits(np.concatenate([prompt, words]), start=3, config=tiny_config)
+    all_words = torch.as_tensor(np.concatenate([prompt, words]))
+    recovered = take_hits(all_words, word_ticks(all_words[None], tiny_config)[0], start=3, config=tiny_config)
     assert [values.tolist() for values in recovered] == [ticks.tolist(), instruments.tolist(), bins.tolist()]
 
 
@@ -65,10 +66,12 @@ def test_generate_consensus_keeps_the_prompt_is_deterministic_and_stays_in_the_b
 def test_consensus_of_one_take_with_any_share_is_that_take(model, tiny_config, groove_words):
     sampled = model.generate(groove_words, do_sample=True, seed=5, bpm=96.0, max_bars=1, max_new_words=200)
     consensus = model.generate_consensus(groove_words, num_samples=1, seed=5, bpm=96.0, max_bars=1, max_new_words=200)
-    expected = take_hits(sampled.words[0], sampled.prompt_length, tiny_config)
+    expected = take_hits(sampled.words[0], word_ticks(sampled.words, tiny_config)[0], sampled.prompt_length,
+                         tiny_config)
     lines = [((2 * tick + GRID) // (2 * GRID), instrument) for tick, instrument in zip(*expected[:2])]
     assert len(expected[0]) > 0 and len(set(lines)) == len(lines)  # (no instrument twice on one line: no merging)
-    found = take_hits(consensus.words[0], consensus.prompt_length, tiny_config)
+    found = take_hits(consensus.words[0], word_ticks(consensus.words, tiny_config)[0], consensus.prompt_length,
+                      tiny_config)
     assert [values.tolist() for values in found] == [values.tolist() for values in expected]
 
 

@@ -21,26 +21,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...tokenization_drum import INSTRUMENT_FIELD, VELOCITY_FIELD
 from .configuration_groove import GrooveConfig
 
-DT_FIELD, INSTRUMENT_FIELD, VELOCITY_FIELD = 0, 1, 2
 
-
-def take_hits(words: torch.Tensor | np.ndarray, start: int, config: GrooveConfig
+def take_hits(words: torch.Tensor | np.ndarray, ticks: torch.Tensor | np.ndarray, start: int, config: GrooveConfig
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The hits of one take after its first ``start`` words (the prompt).
 
     Args:
         words: ``(num_words, 3)`` field indices (prompt, then generated words; ``<pad>`` / ``<eos>`` words skipped).
+        ticks: ``(num_words,)`` running time of each word (``modeling_groove.word_ticks``).
         start: number of prompt words.
     Returns:
         ``(ticks, instruments, velocity_bins)``, each ``(num_hits,)`` int64: running time of each hit in ticks from
         the start of ``words``, and its instrument / velocity field indices.
     """
     words = np.asarray(torch.as_tensor(words).cpu(), dtype=np.int64).reshape(-1, 3)
-    dt = words[:, DT_FIELD] - config.num_special_tokens
-    dt = np.where((dt >= 0) & (dt <= config.max_dt), dt, 0)
-    ticks = np.cumsum(dt)
+    ticks = np.asarray(torch.as_tensor(ticks).cpu(), dtype=np.int64).reshape(-1)
     instruments = words[:, INSTRUMENT_FIELD]
     is_hit = (instruments >= config.num_special_tokens) & (instruments < config.shift_index)
     is_hit[:start] = False

@@ -28,11 +28,10 @@ from transformers.cache_utils import Cache, DynamicCache
 from transformers.models.llama.modeling_llama import LlamaMLP, LlamaRMSNorm, apply_rotary_pos_emb
 from transformers.utils import ModelOutput
 
+from ...tokenization_drum import DT_FIELD, INSTRUMENT_FIELD, VELOCITY_FIELD
 from ..sampling import sample_next_code
 from .configuration_groove import GrooveConfig
 from .consensus import consensus_hits, hits_to_words, take_hits
-
-DT_FIELD, INSTRUMENT_FIELD, VELOCITY_FIELD = 0, 1, 2
 IGNORE_INDEX = -100
 
 
@@ -680,12 +679,15 @@ class GrooveModel(GroovePreTrainedModel):
                     for key, value in sampling.items()}
         output = self.generate(words.repeat_interleave(num_samples, dim=0), do_sample=True, temperature=temperature,
                                seed=seed, **repeated)
+        take_ticks = word_ticks(output.words, self.config)  # (batch_size * num_samples, num_words)
+        prompt_end_ticks = word_ticks(words, self.config)[:, -1].tolist()  # (batch_size,)
         rows = []
         for row in range(batch_size):
-            takes = output.words[row * num_samples:(row + 1) * num_samples]
-            last_tick = int(word_ticks(words[row:row + 1], self.config)[0, -1])
-            hits = consensus_hits([take_hits(take, prompt_length, self.config) for take in takes], grid, min_share)
-            new_words = torch.as_tensor(hits_to_words(*hits, self.config, start_tick=last_tick), device=self.device)
+            takes = range(row * num_samples, (row + 1) * num_samples)
+            hits = consensus_hits([take_hits(output.words[take], take_ticks[take], prompt_length, self.config)
+                                   for take in takes], grid, min_share)
+            new_words = torch.as_tensor(hits_to_words(*hits, self.config, start_tick=prompt_end_ticks[row]),
+                                        device=self.device)
             rows.append(torch.cat([words[row], new_words]))
         length = max(len(row) for row in rows)
         padded = torch.full((batch_size, length, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
