@@ -12,6 +12,8 @@ frames_per_code``:
 - ``step_hit_flags``, ``step_hit_velocities``, ``step_hit_offsets`` ``(num_codes, 9)``: the hit-head targets from
   the window's MIDI hits (``modeling_accompaniment.step_hit_targets``: hit or not, MIDI velocity, onset inside the
   code in codes);
+- ``backing_mel`` ``(num_frames, num_mels)`` float16: the backing's log-mels as they are (an accompaniment model
+  with ``backing_mel_bins > 0`` hears them beside the backing codes);
 - the metadata the evaluation needs: ids, genre, bpm, beats, downbeats and the hits themselves.
 
 The output folder is written beside its final place and renamed into it when complete, with a ``manifest.json``
@@ -37,8 +39,9 @@ from drum_accomp.models.vqvae import MelVQVAEModel
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 METADATA_COLUMNS = ("window_id", "song_id", "genre", "style", "bpm", "beats_per_bar", "window_start_s",
-                    "beat_times", "downbeat_times", "hit_times", "hit_classes", "hit_velocities")
-"""Source columns copied as they are (those present): what the evaluation and the genre token need."""
+                    "beat_times", "downbeat_times", "hit_times", "hit_classes", "hit_velocities", "backing_mel")
+"""Source columns copied as they are (those present): what the evaluation, the genre token and a model that hears
+the backing's mels need."""
 
 
 @dataclass

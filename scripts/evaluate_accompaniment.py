@@ -98,12 +98,18 @@ def conditioning_gap(model: DrumAccompanimentModel, rows: Dataset, batch_size: i
         indices = kept[start:start + batch_size]
         batch = collator([rows[int(index)] for index in indices])
         true_losses.append(window_cross_entropy(model, batch))
-        batch["backing_codes"] = collator([rows[int(index)] for index in partners[indices]])["backing_codes"]
+        other = collator([rows[int(index)] for index in partners[indices]])
+        batch["backing_codes"] = other["backing_codes"]
+        if "backing_mel" in other:  # a model that hears the mels gets the other song's too
+            batch["backing_mel"] = other["backing_mel"]
         swapped_losses.append(window_cross_entropy(model, batch))
     true_loss = float(torch.cat(true_losses).mean()) if true_losses else float("nan")
     swapped_loss = float(torch.cat(swapped_losses).mean()) if swapped_losses else float("nan")
     return {"ce_true_backing": true_loss, "ce_other_song_backing": swapped_loss,
-            "gap_nats_per_code": swapped_loss - true_loss, "windows": len(kept),
+            "gap_nats_per_code": swapped_loss - true_loss,
+            # the decoder's token is one step of codes_per_step codes (one softmax over their joint values)
+            "gap_nats_per_step_token": (swapped_loss - true_loss) * model.config.codes_per_step,
+            "codes_per_step": model.config.codes_per_step, "windows": len(kept),
             "windows_without_other_song": int(len(partners) - len(kept))}
 
 
@@ -136,6 +142,7 @@ def hit_f1(model: DrumAccompanimentModel, rows: Dataset, batch_size: int = 16,
         batch = collator(batch_rows)
         # hits from the backing hit head do not read the drum codes: skip writing them
         generated = model.generate(batch["backing_codes"], batch["beat_positions"], genre_ids=batch["genre_ids"],
+                                   backing_mel=batch.get("backing_mel"),
                                    return_codes=model.config.hit_source != "backing", **(sampling or {}))
         window_seconds = batch["backing_codes"].shape[1] * model.config.code_seconds
         num_codes += batch["backing_codes"].numel()
@@ -181,7 +188,8 @@ def main(args: EvaluationArguments | None = None) -> dict[str, Any]:
         gap["passed"] = bool(gap["gap_nats_per_code"] >= args.min_gap)
         print(f"conditioning: CE {gap['ce_true_backing']:.4f} nats/code with the true backing, "
               f"{gap['ce_other_song_backing']:.4f} with another song's: gap {gap['gap_nats_per_code']:.4f} "
-              f"({'passes' if gap['passed'] else 'FAILS'} >= {args.min_gap}) over {gap['windows']} windows",
+              f"({'passes' if gap['passed'] else 'FAILS'} >= {args.min_gap}) over {gap['windows']} windows; "
+              f"{gap['gap_nats_per_step_token']:.4f} nats per decoder token ({gap['codes_per_step']} codes)",
               flush=True)
     sampling = {"do_sample": args.do_sample, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p,
                 "seed": args.seed, "hit_threshold": args.hit_threshold or None}

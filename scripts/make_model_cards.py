@@ -84,9 +84,10 @@ def training_lines(summary: dict[str, Any] | None) -> str:
     lines = [f"- Command: `{summary.get('command', '?')}`",
              f"- {summary.get('global_step', '?')} optimizer steps, {summary.get('epoch', 0):.2f} epochs, "
              f"{hours:.2f} h on 2 CPU cores; {chosen}."]
-    if "stage_1" in summary:
-        stage = summary["stage_1"]
-        lines.append(f"- Before it, stage 1: `{stage.get('command', '?')}` ({stage.get('global_step', '?')} steps).")
+    earlier = summary.get("earlier_stages") or ([summary["stage_1"]] if "stage_1" in summary else [])
+    for number, stage in enumerate(earlier, start=1):
+        lines.append(f"- Before it, stage {number}: `{stage.get('command', '?')}` ({stage.get('global_step', '?')} "
+                     "steps).")
     if summary.get("note"):
         lines.append(f"- {summary['note']}")
     return "\n".join(lines)
@@ -113,6 +114,8 @@ def accompaniment_card(args: CardArguments) -> ModelCard:
             f"| drum-code cross-entropy, true backing (nats/code) | {gap['ce_true_backing']:.3f} | "
             f"another song's backing: {gap['ce_other_song_backing']:.3f} |\n"
             f"| conditioning gap (nats/code; must be >= {gap['min_gap']}) | **{gap['gap_nats_per_code']:.3f}** | |\n"
+            f"| the same per decoder token ({gap.get('codes_per_step', 2)} codes) | "
+            f"{gap.get('gap_nats_per_step_token', 2 * gap['gap_nats_per_code']):.3f} | |\n"
             f"| drum-hit F1, `generate()` from the backing alone | **{f1['model_micro_f1']:.3f}** | rock pattern on "
             f"the true beats: {f1['rock_baseline_micro_f1']:.3f} |\n"
             f"| decoding cost (ms per code, batch {evaluation['settings']['batch_size']}) | "
@@ -125,15 +128,19 @@ def accompaniment_card(args: CardArguments) -> ModelCard:
                          datasets=["tegridy-multitrack-midi"], model_name="DrumAccompanimentModel",
                          eval_results=results or None)
     parameters = summary.get("parameters") if summary else None
+    mel_input = (f" + a patch embedding of each step's backing log-mels ({config['backing_mel_bins']} bands)"
+                 if config.get("backing_mel_bins") else "")
     body = f"""
 # DrumAccompanimentModel (`checkpoints/accompaniment`)
 
-Backing-track VQ codes + beat positions (+ a genre token) -> drum VQ codes, and per code and drum class
+Backing-track VQ codes{' and log-mels' if config.get('backing_mel_bins') else ''} + beat positions (+ a genre token)
+-> drum VQ codes, and per code and drum class
 (9 GMD classes) whether it is hit, with what velocity and where inside the code. Part of the default
 `pipeline("drum-accompaniment")` system (see `drum_accompaniment.md`).
 
 ## Model
-- Encoder ({config.get('encoder_layers')} layers) over the backing codes + beat-position + genre embeddings; decoder
+- Encoder ({config.get('encoder_layers')} layers) over the backing codes + beat-position + genre embeddings{mel_input};
+  decoder
   ({config.get('decoder_layers')} layers, d={config.get('hidden_size')}) over drum codes with cross-attention AND the
   time-aligned encoder state added at every step, {config.get('codes_per_step')} codes per decoder step
   ({25 / max(config.get('codes_per_step', 1), 1):g} steps/s), context {config.get('max_steps')} steps; longer songs

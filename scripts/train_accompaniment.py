@@ -56,8 +56,9 @@ def resolve_path(path: str | os.PathLike) -> Path:
     return path if path.exists() or path.is_absolute() else REPO_ROOT / path
 
 
-def load_code_split(codes_dir: str | os.PathLike, split: str, max_rows: int = 0) -> Dataset:
-    """One split of a code dataset, reduced to the training columns, as numpy rows (memory-mapped)."""
+def load_code_split(codes_dir: str | os.PathLike, split: str, max_rows: int = 0, mels: bool = False) -> Dataset:
+    """One split of a code dataset, reduced to the training columns (and ``backing_mel`` with ``mels``: a model with
+    ``backing_mel_bins``), as numpy rows (memory-mapped)."""
     path = resolve_path(codes_dir)
     if not (path / "dataset_dict.json").is_file():
         raise FileNotFoundError(f"no code dataset at {str(path)!r}; make it with scripts/encode_codes.py or pass "
@@ -66,12 +67,13 @@ def load_code_split(codes_dir: str | os.PathLike, split: str, max_rows: int = 0)
     if split not in splits:
         raise ValueError(f"split {split!r} is not in {str(path)!r}; it has {list(splits)}")
     rows = splits[split]
-    missing = [name for name in TRAINING_COLUMNS if name not in rows.column_names and name != "genre"]
+    columns = [*TRAINING_COLUMNS, "backing_mel"] if mels else list(TRAINING_COLUMNS)
+    missing = [name for name in columns if name not in rows.column_names and name != "genre"]
     if missing:
         raise ValueError(f"{str(path)!r} lacks the columns {missing}; re-run scripts/encode_codes.py")
     if max_rows:
         rows = rows.select(range(min(max_rows, len(rows))))
-    return rows.select_columns([name for name in TRAINING_COLUMNS if name in rows.column_names]).with_format("numpy")
+    return rows.select_columns([name for name in columns if name in rows.column_names]).with_format("numpy")
 
 
 def check_windows(rows: Dataset, config: DrumAccompanimentConfig) -> int:
@@ -126,13 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     training_args = training_arguments(settings, common)
     set_seed(training_args.seed)
 
-    # 1. Data: code windows (scripts/encode_codes.py).
-    data = settings.get("data", {})
-    codes_dir = own.codes_dir or data.get("codes_dir", "data/accompaniment_codes")
-    train = load_code_split(codes_dir, data.get("train_split", "train"), common.max_train_rows)
-    validation = load_code_split(codes_dir, data.get("eval_split", "validation"), common.max_eval_rows)
-
-    # 2. Model.
+    # 1. Model.
     if own.init_from:
         # a "model" section overrides config values of the base (e.g. adds the backing hit head; new weights are
         # initialised, and transformers lists them)
@@ -141,6 +137,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         config = DrumAccompanimentConfig(**settings["model"])
         model = DrumAccompanimentModel(config)
+
+    # 2. Data: code windows (scripts/encode_codes.py), with the backing mels when the model hears them.
+    data = settings.get("data", {})
+    codes_dir = own.codes_dir or data.get("codes_dir", "data/accompaniment_codes")
+    mels = config.backing_mel_bins > 0
+    train = load_code_split(codes_dir, data.get("train_split", "train"), common.max_train_rows, mels)
+    validation = load_code_split(codes_dir, data.get("eval_split", "validation"), common.max_eval_rows, mels)
     num_codes = check_windows(train, config)
     num_parameters = sum(parameter.numel() for parameter in model.parameters())
     print(f"model: {num_parameters:,} parameters; {config.codes_per_step} codes per step, {config.step_rate} steps/s; "

@@ -130,9 +130,11 @@ def stage_timings(drummer, audio: np.ndarray, runs: int) -> dict[str, float]:
     with torch.inference_mode():
         timings["vq_encode"] = median_seconds(lambda: model.encode_backing(padded_mels), runs)
         codes = model.encode_backing(padded_mels)
+        mels = padded_mels if model.config.transformer.backing_mel_bins else None  # a transformer that hears them
 
         def generate_hits():
-            return model.transformer.generate(codes, code_positions, seed=0, return_codes=not hits_only)
+            return model.transformer.generate(codes, code_positions, seed=0, return_codes=not hits_only,
+                                              backing_mel=mels)
 
         timings["generation_hits"] = median_seconds(generate_hits, runs)
         midi = generate_hits().hits[0].to_midi(bpm=beats.bpm if len(beats.beats) >= 2 else 120.0)
@@ -140,8 +142,8 @@ def stage_timings(drummer, audio: np.ndarray, runs: int) -> dict[str, float]:
             lambda: render_midi(midi, 44100, duration=duration, normalize=False), runs)
         # only drum_audio="vocoder": the drum codes (the autoregressive decoder), their mels and the vocoder
         timings["vocoder_path_generation_codes"] = median_seconds(
-            lambda: model.transformer.generate(codes, code_positions, seed=0), runs)
-        drum_codes = model.transformer.generate(codes, code_positions, seed=0).drum_codes
+            lambda: model.transformer.generate(codes, code_positions, seed=0, backing_mel=mels), runs)
+        drum_codes = model.transformer.generate(codes, code_positions, seed=0, backing_mel=mels).drum_codes
         timings["vocoder_path_vq_decode_and_vocoder"] = median_seconds(lambda: model.decode_drums(drum_codes), runs)
     return timings
 
@@ -152,10 +154,13 @@ def cache_speed(model, num_codes: int, runs: int) -> dict[str, float]:
     config = model.config
     codes = torch.randint(0, config.backing_codebook_size, (1, num_codes), generator=generator)
     positions = torch.arange(num_codes)[None] % (config.num_beat_positions - 1)
+    mels = (torch.randn(1, num_codes * config.frames_per_code, config.backing_mel_bins, generator=generator)
+            if config.backing_mel_bins else None)
     result = {}
     with torch.inference_mode():
         for name, use_cache in (("with_cache", True), ("without_cache", False)):
-            seconds = median_seconds(lambda: model.generate(codes, positions, seed=0, use_cache=use_cache), runs)
+            seconds = median_seconds(lambda: model.generate(codes, positions, seed=0, use_cache=use_cache,
+                                                            backing_mel=mels), runs)
             result[f"codes_per_second_{name}"] = num_codes / seconds
     result["speedup"] = result["codes_per_second_with_cache"] / result["codes_per_second_without_cache"]
     result["num_codes"] = num_codes
@@ -222,7 +227,9 @@ def flops_per_step(model) -> dict[str, float]:
     steps = config.max_steps
     codes = torch.zeros(1, steps * config.codes_per_step, dtype=torch.long)
     with torch.inference_mode():
-        encoder_states = model.encode_backing(codes, codes)  # unknown genre
+        mels = (torch.zeros(1, codes.shape[1] * config.frames_per_code, config.backing_mel_bins)
+                if config.backing_mel_bins else None)
+        encoder_states = model.encode_backing(codes, codes, backing_mel=mels)  # unknown genre
         conditioning = model.decoder.step_conditioning(encoder_states)
         cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
         prompt = torch.zeros(1, steps // 2, config.codes_per_step, dtype=torch.long)

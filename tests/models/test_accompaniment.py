@@ -377,3 +377,60 @@ def test_decode_step_cost_of_the_default_model_is_measured():
         torch.set_num_threads(threads)
     print(f"\ndefault model: {milliseconds / 125:.2f} ms CPU per decoder step, {milliseconds / 250:.2f} ms per code")
     assert milliseconds / 250 < 20  # a loose guard against a broken cache (uncached is ~10x slower)
+
+
+# ----- a model that hears the backing's mels -----------------------------------------------------------------------
+
+
+def mel_batch(config: DrumAccompanimentConfig, batch_size: int = 3, num_codes: int = NUM_CODES, seed: int = 0):
+    batch = random_batch(config, batch_size, num_codes, seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+    batch["backing_mel"] = -4 + 3 * torch.randn(batch_size, num_codes * config.frames_per_code, config.backing_mel_bins,
+                                                generator=generator)
+    return batch
+
+
+def test_mel_model_starts_as_its_codes_only_base_and_then_hears_the_mels(tmp_path):
+    torch.manual_seed(0)
+    base = DrumAccompanimentModel(tiny_config(backing_hit_loss_weight=1.0, hit_source="backing")).eval()
+    base.save_pretrained(tmp_path)
+    model = DrumAccompanimentModel.from_pretrained(tmp_path, backing_mel_bins=6).eval()  # fine-tuning start
+    assert model.config.backing_mel_bins == 6 and model.config.backing_mel_step_size == 2 * 4 * 6
+    assert torch.count_nonzero(model.encoder.mel_projection.weight) == 0
+    batch = mel_batch(model.config)
+    with torch.no_grad():
+        assert torch.allclose(model(**batch).loss, base(**{k: v for k, v in batch.items() if k != "backing_mel"}).loss)
+        torch.nn.init.normal_(model.encoder.mel_projection.weight, std=0.1)
+        other = dict(batch, backing_mel=batch["backing_mel"].flip(0))
+        assert not torch.allclose(model(**batch).backing_hit_logits, model(**other).backing_hit_logits)
+
+
+def test_mel_model_generates_whole_songs_and_needs_its_mels():
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config(backing_mel_bins=6, backing_hit_loss_weight=1.0,
+                                               hit_source="backing")).eval()
+    torch.nn.init.normal_(model.encoder.mel_projection.weight, std=0.1)
+    batch = mel_batch(model.config, num_codes=75)  # odd length, three windows of 32 codes
+    output = model.generate(batch["backing_codes"], batch["beat_positions"], backing_mel=batch["backing_mel"],
+                            do_sample=False, return_codes=True)
+    assert output.drum_codes.shape == (3, 75) and output.hit_probabilities.shape == (3, 75, 9)
+    hits_only = model.generate(batch["backing_codes"], batch["beat_positions"], backing_mel=batch["backing_mel"],
+                               do_sample=False, return_codes=False)
+    assert torch.allclose(hits_only.hit_probabilities, output.hit_probabilities, atol=1e-5)
+    changed = model.generate(batch["backing_codes"], batch["beat_positions"], backing_mel=-batch["backing_mel"],
+                             do_sample=False, return_codes=False)
+    assert not torch.allclose(changed.hit_probabilities, output.hit_probabilities)
+    with pytest.raises(ValueError, match="backing_mel_bins=6.*pass backing_mel"):
+        model.generate(batch["backing_codes"], batch["beat_positions"])
+    with pytest.raises(ValueError, match=r"\(3, 300, 6\)"):
+        model.generate(batch["backing_codes"], batch["beat_positions"], backing_mel=batch["backing_mel"][:, :-4])
+
+
+def test_collator_passes_the_mels_and_names_a_dataset_without_them():
+    config = tiny_config(backing_mel_bins=6)
+    row = {"backing_codes": np.zeros(8, np.int16), "drum_codes": np.zeros(8, np.int16),
+           "beat_positions": np.zeros(8, np.int8), "genre": "rock"}
+    with pytest.raises(ValueError, match="re-encode the code dataset"):
+        DrumAccompanimentCollator(config)([row])
+    batch = DrumAccompanimentCollator(config)([dict(row, backing_mel=np.ones((32, 6), np.float16))] * 2)
+    assert batch["backing_mel"].shape == (2, 32, 6) and batch["backing_mel"].dtype == torch.float32

@@ -32,6 +32,23 @@ def test_generate_covers_the_input_frames_exactly_for_any_length():
         assert torch.isfinite(output.drum_waveforms).all() and output.drum_waveforms.abs().max() <= 1.0
 
 
+def test_a_transformer_that_hears_the_mels_gets_the_backing_mels_and_must_share_their_size():
+    system = tiny_system()
+    config = system.config.to_dict()
+    config["transformer"].update(backing_mel_bins=80, backing_hit_loss_weight=1.0, hit_source="backing")
+    hearing = DrumAccompanimentSystem(DrumAccompanimentSystemConfig(**config)).eval()
+    torch.nn.init.normal_(hearing.transformer.encoder.mel_projection.weight, std=0.1)
+    mels, positions = backing_inputs(203)
+    output = hearing.generate(mels, positions, do_sample=False, return_audio=False)
+    assert output.hit_probabilities.shape == (2, 51, 9)
+    torch.nn.init.zeros_(hearing.transformer.encoder.mel_projection.weight)  # deaf to the mels: other hits
+    deaf = hearing.generate(mels, positions, do_sample=False, return_audio=False)
+    assert not torch.allclose(output.hit_probabilities, deaf.hit_probabilities)
+    config["transformer"]["backing_mel_bins"] = 64
+    with pytest.raises(ValueError, match="transformer.backing_mel_bins"):
+        DrumAccompanimentSystemConfig(**config)
+
+
 def test_generate_without_audio_skips_the_vocoder_and_keeps_the_codes():
     system = tiny_system()
     mels, positions = backing_inputs(96)

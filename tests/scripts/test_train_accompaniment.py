@@ -111,6 +111,7 @@ def test_encode_codes_writes_codes_beats_and_hit_targets(codes_dir, source_dir):
     assert row["backing_codes"].shape == row["drum_codes"].shape == (64,) and row["drum_codes"].max() < 8
     np.testing.assert_array_equal(row["beat_positions"], source["beat_positions"][::4])
     assert row["step_hit_flags"].shape == (64, 9)
+    np.testing.assert_array_equal(row["backing_mel"], source["backing_mel"])  # for a model that hears the mels
     assert row["step_hit_flags"].sum() == len({(int(t / 0.04), c) for t, c in zip(source["hit_times"],
                                                                                    source["hit_classes"])})
     assert (codes_dir / "manifest.json").is_file() and row["song_id"] == "song0"
@@ -133,6 +134,24 @@ def test_two_step_training_run_exports_a_loadable_model(tmp_path, codes_dir):
     resumed = train.main(["--config", str(config), "--output_dir", str(tmp_path / "run"), "--max_steps", "4",
                           "--resume"])
     assert resumed["global_step"] == 4
+
+
+def test_a_model_that_hears_the_mels_trains_and_is_evaluated_with_them(tmp_path, codes_dir):
+    train = load_script("train_accompaniment")
+    config = tiny_settings(tmp_path / "config.json", codes_dir)
+    settings = json.loads(config.read_text())
+    settings["model"].update(backing_mel_bins=80, backing_hit_loss_weight=1.0, hit_source="backing")
+    config.write_text(json.dumps(settings))
+    summary = train.main(["--config", str(config), "--output_dir", str(tmp_path / "run"),
+                          "--export_dir", str(tmp_path / "export"), "--max_steps", "2", "--torch_threads", "1"])
+    assert summary["global_step"] == 2 and np.isfinite(summary["validation"]["eval_backing_hit_loss"])
+    model = DrumAccompanimentModel.from_pretrained(tmp_path / "export")
+    assert model.config.backing_mel_bins == 80 and torch.count_nonzero(model.encoder.mel_projection.weight) > 0
+    evaluate = load_script("evaluate_accompaniment")
+    results = evaluate.main(evaluate.EvaluationArguments(model=str(tmp_path / "export"), codes_dir=str(codes_dir),
+                                                         split="validation", batch_size=2))
+    assert np.isfinite(results["conditioning"]["gap_nats_per_code"])
+    assert 0.0 <= results["drum_hit_f1"]["model_micro_f1"] <= 1.0
 
 
 def test_evaluation_reports_the_conditioning_gap_and_hit_f1(tmp_path, codes_dir):

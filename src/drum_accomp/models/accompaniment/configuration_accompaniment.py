@@ -82,6 +82,14 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_bar_smoothing_bars (`int`, defaults to 4): bars looked at on each side by ``hit_bar_smoothing``.
         hit_bar_smoothing_tolerance (`int`, defaults to 1): ``hit_bar_smoothing`` takes the largest probability
             within this many codes of the matching place (bar starts are known to a code).
+        backing_mel_bins (`int`, defaults to 0): mel bands of the backing's log-mels the encoder hears beside the
+            backing codes (80 = the backing VQ-VAE's input); 0 = codes only. A step's ``codes_per_step *
+            frames_per_code`` mel frames (normalized with ``backing_mel_mean`` / ``backing_mel_std``) are flattened
+            and projected into the step's input, as a patch embedding: the 64 backing codes keep the sound's kind,
+            the mels keep its onsets inside the 40 ms of a code. The projection starts at zero, so a model given
+            mels when fine-tuned from a codes-only checkpoint starts out as that checkpoint.
+        backing_mel_mean (`float`, defaults to -4.2886), backing_mel_std (`float`, defaults to 3.6784): normalization
+            of the backing log-mels (those of the backing VQ-VAE).
         decoder_input_dropout (`float`, defaults to 0.1): probability, in training, that a past drum code in the
             decoder input is replaced by ``mask_token_id``; the decoder then has to lean on the backing.
         genre_dropout (`float`, defaults to 0.2): probability, in training, that a window's genre is replaced by
@@ -123,6 +131,9 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_bar_smoothing: float = 0.0,
         hit_bar_smoothing_bars: int = 4,
         hit_bar_smoothing_tolerance: int = 1,
+        backing_mel_bins: int = 0,
+        backing_mel_mean: float = -4.2886,
+        backing_mel_std: float = 3.6784,
         decoder_input_dropout: float = 0.1,
         genre_dropout: float = 0.2,
         backing_code_dropout: float = 0.0,
@@ -187,6 +198,12 @@ class DrumAccompanimentConfig(PretrainedConfig):
         self.hit_bar_smoothing = float(hit_bar_smoothing)
         self.hit_bar_smoothing_bars = int(hit_bar_smoothing_bars)
         self.hit_bar_smoothing_tolerance = int(hit_bar_smoothing_tolerance)
+        if int(backing_mel_bins) < 0 or not backing_mel_std > 0:
+            raise ValueError(f"backing_mel_bins must be >= 0 (0 = codes only) and backing_mel_std > 0, got "
+                             f"{backing_mel_bins} and {backing_mel_std}")
+        self.backing_mel_bins = int(backing_mel_bins)
+        self.backing_mel_mean = float(backing_mel_mean)
+        self.backing_mel_std = float(backing_mel_std)
         self.decoder_input_dropout = float(decoder_input_dropout)
         self.genre_dropout = float(genre_dropout)
         self.backing_code_dropout = float(backing_code_dropout)
@@ -230,6 +247,11 @@ class DrumAccompanimentConfig(PretrainedConfig):
     def max_seconds(self) -> float:
         """Context of one window in seconds: ``max_steps * step_seconds`` (10.24 s)."""
         return self.max_steps * self.step_seconds
+
+    @property
+    def backing_mel_step_size(self) -> int:
+        """Inputs of the mel patch embedding of one step: ``codes_per_step * frames_per_code * backing_mel_bins``."""
+        return self.codes_per_step * self.frames_per_code * self.backing_mel_bins
 
     @property
     def output_vocab_size(self) -> int:

@@ -321,9 +321,10 @@ class DrumAccompanimentDecoderLayer(nn.Module):
 
 
 class DrumAccompanimentEncoder(nn.Module):
-    """Backing codes + beat positions ``(batch_size, num_steps, codes_per_step)`` and genre ids ``(batch_size,)`` ->
-    ``(batch_size, num_steps, d)``. The genre embedding is added at every step, so both the decoder and the backing
-    hit head hear the genre."""
+    """Backing codes + beat positions ``(batch_size, num_steps, codes_per_step)`` and genre ids ``(batch_size,)``
+    (+ with ``config.backing_mel_bins``, the backing mels ``(batch_size, num_steps * codes_per_step *
+    frames_per_code, backing_mel_bins)``) -> ``(batch_size, num_steps, d)``. The genre embedding is added at every
+    step, so both the decoder and the backing hit head hear the genre."""
 
     def __init__(self, config: DrumAccompanimentConfig):
         super().__init__()
@@ -333,18 +334,27 @@ class DrumAccompanimentEncoder(nn.Module):
                                                     config.hidden_size)
         self.genre_embedding = nn.Embedding(config.num_genres, config.hidden_size)
         self.position_embedding = nn.Embedding(config.max_steps, config.hidden_size)
+        self.mel_projection = (nn.Linear(config.backing_mel_step_size, config.hidden_size)
+                               if config.backing_mel_bins else None)
+        if self.mel_projection is not None:
+            self.mel_projection.zero_init = True  # zero at init (_init_weights)
+        self.mel_mean, self.mel_std = config.backing_mel_mean, config.backing_mel_std
         self.dropout = nn.Dropout(config.dropout)
         self.layers = nn.ModuleList(DrumAccompanimentEncoderLayer(config, index)
                                     for index in range(config.encoder_layers))
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
     def forward(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor,
-                genre_ids: torch.Tensor) -> torch.Tensor:
-        positions = torch.arange(backing_codes.shape[1], device=backing_codes.device)
+                genre_ids: torch.Tensor, backing_mel: torch.Tensor | None = None) -> torch.Tensor:
+        batch_size, num_steps = backing_codes.shape[:2]
+        positions = torch.arange(num_steps, device=backing_codes.device)
         hidden_states = (slot_embedding(self.code_embedding, backing_codes)
                          + slot_embedding(self.beat_position_embedding, beat_positions)
                          + self.genre_embedding(genre_ids)[:, None]
                          + self.position_embedding(positions))
+        if self.mel_projection is not None:  # a patch embedding of each step's mel frames
+            patches = ((backing_mel.float() - self.mel_mean) / self.mel_std).reshape(batch_size, num_steps, -1)
+            hidden_states = hidden_states + self.mel_projection(patches.to(hidden_states.dtype))
         hidden_states = self.dropout(hidden_states)
         for layer in self.layers:
             hidden_states = layer(hidden_states)
@@ -435,7 +445,10 @@ class DrumAccompanimentPreTrainedModel(PreTrainedModel):
 
     def _init_weights(self, module: nn.Module) -> None:
         std = self.config.initializer_range
-        if isinstance(module, nn.Linear):
+        if isinstance(module, nn.Linear) and getattr(module, "zero_init", False):
+            nn.init.zeros_(module.weight)  # e.g. the mel projection: a model that learns to hear mels starts without
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
             nn.init.normal_(module.weight, std=std)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
@@ -465,7 +478,17 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
 
     # ----- inputs ----------------------------------------------------------------------------------------------
 
-    def _check_inputs(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor, window: bool) -> None:
+    def _check_inputs(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor, window: bool,
+                      backing_mel: torch.Tensor | None = None, needs_mel: bool = True) -> None:
+        if self.config.backing_mel_bins and needs_mel:
+            expected = (backing_codes.shape[0], backing_codes.shape[-1] * self.config.frames_per_code,
+                        self.config.backing_mel_bins)
+            if backing_mel is None or tuple(backing_mel.shape) != expected:
+                got = None if backing_mel is None else tuple(backing_mel.shape)
+                raise ValueError(f"this model hears the backing's log-mels (config.backing_mel_bins="
+                                 f"{self.config.backing_mel_bins}): pass backing_mel of shape (batch_size, num_codes * "
+                                 f"frames_per_code, backing_mel_bins) = {expected}, got {got} (the frames the backing "
+                                 "codes were encoded from; a code dataset has them as 'backing_mel')")
         if backing_codes.dim() != 2 or beat_positions.shape != backing_codes.shape:
             raise ValueError(f"backing_codes and beat_positions must both be (batch_size, num_codes), got "
                              f"{tuple(backing_codes.shape)} and {tuple(beat_positions.shape)}")
@@ -501,9 +524,10 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         return tokens[:, None, None].expand(genre_ids.shape[0], 1, self.config.codes_per_step)
 
     def encode_backing(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor,
-                       genre_ids: torch.Tensor | None = None) -> torch.Tensor:
+                       genre_ids: torch.Tensor | None = None, backing_mel: torch.Tensor | None = None) -> torch.Tensor:
         """``(batch_size, num_codes)`` backing codes and beat positions, ``num_codes`` a multiple of
-        ``codes_per_step`` (and ``(batch_size,)`` genre ids, ``unknown`` when omitted) ->
+        ``codes_per_step`` (and ``(batch_size,)`` genre ids, ``unknown`` when omitted; with
+        ``config.backing_mel_bins``, the backing log-mels ``(batch_size, num_codes * frames_per_code, bins)``) ->
         ``(batch_size, num_codes // codes_per_step, hidden_size)``."""
         if genre_ids is None:
             genre_ids = self._genre_ids(None, backing_codes.shape[0], backing_codes.device)
@@ -512,7 +536,8 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             replaced = torch.rand(backing_codes.shape, device=backing_codes.device) < self.config.backing_code_dropout
             random_codes = torch.randint_like(backing_codes, self.config.backing_codebook_size)
             backing_codes = torch.where(replaced, random_codes, backing_codes)
-        return self.encoder(self._steps(backing_codes), self._steps(beat_positions.long()), genre_ids)
+        return self.encoder(self._steps(backing_codes), self._steps(beat_positions.long()), genre_ids,
+                            backing_mel if self.config.backing_mel_bins else None)
 
     # ----- training --------------------------------------------------------------------------------------------
 
@@ -526,6 +551,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         hit_velocities: torch.Tensor | None = None,
         hit_offsets: torch.Tensor | None = None,
         encoder_outputs: torch.Tensor | None = None,
+        backing_mel: torch.Tensor | None = None,
     ) -> DrumAccompanimentOutput:
         """Step-token logits, hit logits and the training loss of a batch of windows (teacher forcing).
 
@@ -541,12 +567,15 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             hit_velocities: same shape, MIDI velocities (0 where there is no hit).
             hit_offsets: same shape, onset inside the code in codes, ``[0, 1)``.
             encoder_outputs: ``(batch_size, num_steps, hidden_size)`` from :meth:`encode_backing`, to skip the encoder.
+            backing_mel: ``(batch_size, num_codes * frames_per_code, backing_mel_bins)`` log-mels the backing codes
+                were encoded from (only, and then required, with ``config.backing_mel_bins > 0``).
         """
         # 1. Encode the backing.
-        self._check_inputs(backing_codes, beat_positions, window=True)
+        self._check_inputs(backing_codes, beat_positions, window=True, backing_mel=backing_mel,
+                           needs_mel=encoder_outputs is None)
         batch_size = backing_codes.shape[0]
         genre_ids = self._genre_ids(genre_ids, batch_size, backing_codes.device)  # the same dropout for both
-        encoder_hidden_states = (self.encode_backing(backing_codes, beat_positions, genre_ids)
+        encoder_hidden_states = (self.encode_backing(backing_codes, beat_positions, genre_ids, backing_mel)
                                  if encoder_outputs is None else encoder_outputs)
         if labels is None:
             return DrumAccompanimentOutput(encoder_last_hidden_state=encoder_hidden_states)
@@ -632,6 +661,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         return_codes: bool = True,
         genre_ensemble: bool | None = None,
         bar_smoothing: float | None = None,
+        backing_mel: torch.Tensor | None = None,
     ) -> DrumAccompanimentGenerationOutput:
         """Write drums for the backing: one drum code (and its hits) per backing code, any number of codes.
 
@@ -664,14 +694,19 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             bar_smoothing: weight in ``[0, 1]`` of the same place in the neighbouring bars in each cell's hit
                 probability before the hits are decided (``config.hit_bar_smoothing`` by default; 0 = off;
                 ``bar_smoothing.py``). ``hit_probabilities`` are then the smoothed ones.
+            backing_mel: ``(batch_size, num_codes * frames_per_code, backing_mel_bins)`` log-mels the backing codes
+                were encoded from (only, and then required, with ``config.backing_mel_bins > 0``).
         """
         # 1. Inputs, padding to whole steps, and the window plan.
-        self._check_inputs(backing_codes, beat_positions, window=False)
+        self._check_inputs(backing_codes, beat_positions, window=False, backing_mel=backing_mel)
         batch_size, num_codes = backing_codes.shape
         codes_per_step, window = self.config.codes_per_step, self.config.max_steps
+        frames = self.config.frames_per_code  # mel frames per code
         padding = -num_codes % codes_per_step
         if padding:
             backing_codes = torch.cat([backing_codes, backing_codes[:, -1:].expand(-1, padding)], dim=1)
+            if self.config.backing_mel_bins:  # the last code's frames again, as its code is repeated
+                backing_mel = torch.cat([backing_mel, backing_mel[:, -frames:].repeat(1, padding, 1)], dim=1)
             unknown_position = torch.full_like(beat_positions[:, :padding], self.config.num_beat_positions - 1)
             beat_positions = torch.cat([beat_positions, unknown_position], dim=1)
         num_steps = backing_codes.shape[1] // codes_per_step
@@ -700,8 +735,10 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         progress = tqdm(total=num_steps, unit="step", desc="drums", disable=not (show_progress and return_codes))
         for window_start, done, window_end in (plan if return_codes else ()):
             codes_slice = slice(window_start * codes_per_step, window_end * codes_per_step)
+            mel_slice = (None if backing_mel is None
+                         else backing_mel[:, codes_slice.start * frames:codes_slice.stop * frames])
             encoder_hidden_states = self.encode_backing(backing_codes[:, codes_slice], beat_positions[:, codes_slice],
-                                                        genre_ids)
+                                                        genre_ids, mel_slice)
             prompt = drum_codes[:, window_start:done]
             new_codes, new_hit_logits = self._generate_window(encoder_hidden_states, start_tokens, prompt,
                                                               window_end - done, use_cache, sampling)
@@ -715,11 +752,13 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             averaged = (genre_ids == self.config.unknown_genre_id) & bool(ensemble)
             hit_logits = torch.zeros(*backing_codes.shape, self.config.num_drum_classes, 3, device=device)
             if (~averaged).any():
-                hit_logits[~averaged] = self._backing_hit_logits(backing_codes[~averaged], beat_positions[~averaged],
-                                                                 genre_ids[~averaged], plan)
+                hit_logits[~averaged] = self._backing_hit_logits(
+                    backing_codes[~averaged], beat_positions[~averaged], genre_ids[~averaged], plan,
+                    backing_mel=None if backing_mel is None else backing_mel[~averaged])
             if averaged.any():
-                hit_logits[averaged] = self._genre_ensemble_hit_logits(backing_codes[averaged],
-                                                                       beat_positions[averaged], plan)
+                hit_logits[averaged] = self._genre_ensemble_hit_logits(
+                    backing_codes[averaged], beat_positions[averaged], plan,
+                    backing_mel=None if backing_mel is None else backing_mel[averaged])
 
         # 3. Codes back to the song's length; hits at full timing resolution.
         drum_codes = drum_codes.view(batch_size, -1)[:, :num_codes] if return_codes else None
@@ -759,12 +798,14 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
                                                  hit_velocities=velocities, hit_offsets=offsets, hits=hits)
 
     def _backing_hit_logits(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor, genre_ids: torch.Tensor,
-                            plan: list[tuple[int, int, int]], windows_per_batch: int = 32) -> torch.Tensor:
+                            plan: list[tuple[int, int, int]], windows_per_batch: int = 32,
+                            backing_mel: torch.Tensor | None = None) -> torch.Tensor:
         """Hit logits of the backing hit head over a whole song, the windows of ``plan`` encoded in batches of
         ``windows_per_batch`` (memory stays bounded); each window gives the steps it adds (``done .. end``).
 
         Args:
-            backing_codes, beat_positions: ``(batch_size, num_steps * codes_per_step)``; genre_ids ``(batch_size,)``.
+            backing_codes, beat_positions: ``(batch_size, num_steps * codes_per_step)``; genre_ids ``(batch_size,)``;
+            backing_mel: ``(batch_size, num_steps * codes_per_step * frames_per_code, bins)`` or ``None``.
         Returns:
             ``(batch_size, num_steps * codes_per_step, num_drum_classes, 3)``.
         """
@@ -774,23 +815,28 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         for first in range(0, len(plan), windows_per_batch):
             chunk = plan[first:first + windows_per_batch]
             slices = [slice(start * k, end * k) for start, _, end in chunk]  # equal lengths (window_plan)
+            frames = self.config.frames_per_code
+            mels = (None if backing_mel is None
+                    else torch.cat([backing_mel[:, part.start * frames:part.stop * frames] for part in slices]))
             states = self.encode_backing(torch.cat([backing_codes[:, part] for part in slices]),
                                          torch.cat([beat_positions[:, part] for part in slices]),
-                                         genre_ids.repeat(len(chunk)))
+                                         genre_ids.repeat(len(chunk)), mels)
             logits = self.backing_hit_head(states).view(len(chunk), batch_size, -1, self.config.num_drum_classes, 3)
             for index, (start, done, end) in enumerate(chunk):
                 hit_logits[:, done * k:end * k] = logits[index, :, (done - start) * k:]
         return hit_logits
 
     def _genre_ensemble_hit_logits(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor,
-                                   plan: list[tuple[int, int, int]]) -> torch.Tensor:
+                                   plan: list[tuple[int, int, int]],
+                                   backing_mel: torch.Tensor | None = None) -> torch.Tensor:
         """``config.hit_genre_ensemble``: the backing hit head's hit, velocity and offset probabilities averaged over
         every genre token (``unknown`` included), returned as logits (shapes as :meth:`_backing_hit_logits`)."""
         batch_size = backing_codes.shape[0]
         total = 0.0
         for genre_id in range(self.config.num_genres):
             genre_ids = torch.full((batch_size,), genre_id, dtype=torch.long, device=backing_codes.device)
-            total = total + self._backing_hit_logits(backing_codes, beat_positions, genre_ids, plan).sigmoid()
+            total = total + self._backing_hit_logits(backing_codes, beat_positions, genre_ids, plan,
+                                                     backing_mel=backing_mel).sigmoid()
         return torch.logit(total / self.config.num_genres, eps=1e-6)
 
     def _generate_window(
@@ -835,7 +881,8 @@ class DrumAccompanimentCollator:
     """Rows of a code dataset (``scripts/encode_codes.py``) -> a batch for :meth:`DrumAccompanimentModel.forward`.
 
     Row fields used: ``backing_codes``, ``drum_codes`` (-> ``labels``), ``beat_positions`` (``(num_steps,)``),
-    ``genre`` (a name; subgenres map to their top-level style, unlisted names to ``unknown``) and, when present,
+    ``genre`` (a name; subgenres map to their top-level style, unlisted names to ``unknown``), ``backing_mel`` (only
+    with ``config.backing_mel_bins``) and, when present,
     the hit-head targets ``step_hit_flags``, ``step_hit_velocities``, ``step_hit_offsets``
     (``(num_steps, num_drum_classes)``, from :func:`step_hit_targets`) -> ``hit_flags``, ``hit_velocities``,
     ``hit_offsets``.
@@ -855,6 +902,12 @@ class DrumAccompanimentCollator:
             "genre_ids": torch.tensor([self.config.genre_id(top_level_style(row.get("genre") or ""))
                                        for row in rows], dtype=torch.long),
         }
+        if self.config.backing_mel_bins:
+            if "backing_mel" not in rows[0]:
+                raise ValueError("this model hears the backing's log-mels (config.backing_mel_bins="
+                                 f"{self.config.backing_mel_bins}), but the rows have no 'backing_mel'; re-encode the "
+                                 "code dataset with scripts/encode_codes.py (it copies them)")
+            batch["backing_mel"] = stacked("backing_mel", torch.float32)
         if "step_hit_flags" in rows[0]:
             batch["hit_flags"] = stacked("step_hit_flags", torch.float32)
             batch["hit_velocities"] = stacked("step_hit_velocities", torch.float32)

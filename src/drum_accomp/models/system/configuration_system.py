@@ -63,6 +63,8 @@ class DrumAccompanimentSystemConfig(PretrainedConfig):
                                  f"trained on {size} codes: use the VQ-VAE its code dataset was encoded with")
         mels = {name: getattr(self, name).num_mels for name in ("backing_vqvae", "drums_vqvae", "vocoder",
                                                                  "beat_tracker")}
+        if transformer.backing_mel_bins:  # a transformer that hears the backing's mels reads the same ones
+            mels["transformer.backing_mel_bins"] = transformer.backing_mel_bins
         if len(set(mels.values())) != 1:
             raise ValueError(f"the parts read different mel sizes {mels}; they must share the feature extractor")
         if abs(self.vocoder.frame_rate - transformer.frame_rate) > 1e-6:
