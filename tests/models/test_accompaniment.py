@@ -434,3 +434,28 @@ def test_collator_passes_the_mels_and_names_a_dataset_without_them():
         DrumAccompanimentCollator(config)([row])
     batch = DrumAccompanimentCollator(config)([dict(row, backing_mel=np.ones((32, 6), np.float16))] * 2)
     assert batch["backing_mel"].shape == (2, 32, 6) and batch["backing_mel"].dtype == torch.float32
+
+
+def test_spec_augment_masks_bands_and_frames_only_in_training():
+    from drum_accomp.models.accompaniment.modeling_accompaniment import mask_bands_and_frames
+
+    mels = torch.ones(4, 100, 20)
+    masked = mask_bands_and_frames(mels, 2, 5, 10, torch.Generator().manual_seed(0))
+    zero_bands = (masked == 0).all(dim=1).sum(dim=1)  # per window: bands masked over every frame
+    zero_frames = (masked == 0).all(dim=2).sum(dim=1)
+    assert (zero_bands <= 10).all() and (zero_frames <= 20).all() and (zero_bands + zero_frames > 0).any()
+    assert set(masked.unique().tolist()) <= {0.0, 1.0}
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config(backing_mel_bins=6, backing_mel_masks=2, backing_mel_mask_bands=3,
+                                               backing_mel_mask_frames=8))
+    torch.nn.init.normal_(model.encoder.mel_projection.weight, std=0.1)
+    batch = mel_batch(model.config)
+    inputs = (batch["backing_codes"], batch["beat_positions"], batch["genre_ids"], batch["backing_mel"])
+    model.eval()  # (dropout is 0: masks are the only difference between training and eval here)
+    with torch.no_grad():
+        first, again = model.encode_backing(*inputs), model.encode_backing(*inputs)
+        model.train()
+        trained = model.encode_backing(*inputs)
+    assert torch.equal(first, again) and not torch.allclose(first, trained)
+    with pytest.raises(ValueError, match="backing_mel_masks"):
+        tiny_config(backing_mel_masks=-1)

@@ -88,6 +88,11 @@ class DrumAccompanimentConfig(PretrainedConfig):
             and projected into the step's input, as a patch embedding: the 64 backing codes keep the sound's kind,
             the mels keep its onsets inside the 40 ms of a code. The projection starts at zero, so a model given
             mels when fine-tuned from a codes-only checkpoint starts out as that checkpoint.
+        backing_mel_masks (`int`, defaults to 0): in training, this many frequency masks and this many time masks per
+            window on the backing mels (SpecAugment, Park et al. 2019), each up to ``backing_mel_mask_bands`` bands
+            / ``backing_mel_mask_frames`` frames wide, set to the mels' mean; 0 = none.
+        backing_mel_mask_bands (`int`, defaults to 10), backing_mel_mask_frames (`int`, defaults to 20): the widest
+            masks.
         backing_mel_mean (`float`, defaults to -4.2886), backing_mel_std (`float`, defaults to 3.6784): normalization
             of the backing log-mels (those of the backing VQ-VAE).
         decoder_input_dropout (`float`, defaults to 0.1): probability, in training, that a past drum code in the
@@ -132,6 +137,9 @@ class DrumAccompanimentConfig(PretrainedConfig):
         hit_bar_smoothing_bars: int = 4,
         hit_bar_smoothing_tolerance: int = 1,
         backing_mel_bins: int = 0,
+        backing_mel_masks: int = 0,
+        backing_mel_mask_bands: int = 10,
+        backing_mel_mask_frames: int = 20,
         backing_mel_mean: float = -4.2886,
         backing_mel_std: float = 3.6784,
         decoder_input_dropout: float = 0.1,
@@ -201,7 +209,14 @@ class DrumAccompanimentConfig(PretrainedConfig):
         if int(backing_mel_bins) < 0 or not backing_mel_std > 0:
             raise ValueError(f"backing_mel_bins must be >= 0 (0 = codes only) and backing_mel_std > 0, got "
                              f"{backing_mel_bins} and {backing_mel_std}")
+        if min(int(backing_mel_masks), int(backing_mel_mask_bands), int(backing_mel_mask_frames)) < 0:
+            raise ValueError(f"backing_mel_masks, backing_mel_mask_bands and backing_mel_mask_frames must be >= 0 "
+                             f"(0 = no masks), got {backing_mel_masks}, {backing_mel_mask_bands} and "
+                             f"{backing_mel_mask_frames}")
         self.backing_mel_bins = int(backing_mel_bins)
+        self.backing_mel_masks = int(backing_mel_masks)
+        self.backing_mel_mask_bands = int(backing_mel_mask_bands)
+        self.backing_mel_mask_frames = int(backing_mel_mask_frames)
         self.backing_mel_mean = float(backing_mel_mean)
         self.backing_mel_std = float(backing_mel_std)
         self.decoder_input_dropout = float(decoder_input_dropout)

@@ -182,6 +182,23 @@ def slot_embedding(embedding: nn.Embedding, tokens: torch.Tensor) -> torch.Tenso
     return embedding(tokens + offsets).sum(dim=-2)
 
 
+def mask_bands_and_frames(mels: torch.Tensor, num_masks: int, max_bands: int, max_frames: int,
+                          generator: torch.Generator | None = None) -> torch.Tensor:
+    """SpecAugment (Park et al. 2019) on ``(batch_size, num_frames, num_bands)`` normalized mels: per window,
+    ``num_masks`` bands of up to ``max_bands`` bands and ``num_masks`` spans of up to ``max_frames`` frames set to 0
+    (the mean), each of a random width and place."""
+    batch_size, num_frames, num_bands = mels.shape
+    keep = torch.ones(batch_size, num_frames, num_bands, dtype=torch.bool, device=mels.device)
+    for size, widest, axis in ((num_bands, max_bands, 2), (num_frames, max_frames, 1)):
+        for _ in range(num_masks):
+            widths = torch.randint(0, min(widest, size) + 1, (batch_size,), generator=generator).to(mels.device)
+            starts = (torch.rand(batch_size, generator=generator).to(mels.device) * (size - widths + 1)).long()
+            index = torch.arange(size, device=mels.device)
+            masked = (index >= starts[:, None]) & (index < (starts + widths)[:, None])  # (batch_size, size)
+            keep &= ~(masked[:, None, :] if axis == 2 else masked[:, :, None])
+    return mels * keep
+
+
 def codes_to_step_tokens(codes: torch.Tensor, codebook_size: int) -> torch.Tensor:
     """``(..., codes_per_step)`` codes -> ``(...)`` joint step tokens (the first code most significant); a step
     with any code < 0 (-100: ignored) becomes -100."""
@@ -339,6 +356,7 @@ class DrumAccompanimentEncoder(nn.Module):
         if self.mel_projection is not None:
             self.mel_projection.zero_init = True  # zero at init (_init_weights)
         self.mel_mean, self.mel_std = config.backing_mel_mean, config.backing_mel_std
+        self.mel_masks = (config.backing_mel_masks, config.backing_mel_mask_bands, config.backing_mel_mask_frames)
         self.dropout = nn.Dropout(config.dropout)
         self.layers = nn.ModuleList(DrumAccompanimentEncoderLayer(config, index)
                                     for index in range(config.encoder_layers))
@@ -353,7 +371,10 @@ class DrumAccompanimentEncoder(nn.Module):
                          + self.genre_embedding(genre_ids)[:, None]
                          + self.position_embedding(positions))
         if self.mel_projection is not None:  # a patch embedding of each step's mel frames
-            patches = ((backing_mel.float() - self.mel_mean) / self.mel_std).reshape(batch_size, num_steps, -1)
+            mels = (backing_mel.float() - self.mel_mean) / self.mel_std
+            if self.training and self.mel_masks[0]:
+                mels = mask_bands_and_frames(mels, *self.mel_masks)
+            patches = mels.reshape(batch_size, num_steps, -1)
             hidden_states = hidden_states + self.mel_projection(patches.to(hidden_states.dtype))
         hidden_states = self.dropout(hidden_states)
         for layer in self.layers:
