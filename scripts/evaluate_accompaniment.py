@@ -47,6 +47,8 @@ class EvaluationArguments:
                            metadata={"help": "code dataset (scripts/encode_codes.py)"})
     split: str = field(default="validation")
     max_rows: int = field(default=0, metadata={"help": "evaluate only the first N windows (0 = all)"})
+    row_stride: int = field(default=1, metadata={"help": "evaluate every N-th window (spread over the songs; e.g. 10 "
+                                                         "on the training split for decoding choices)"})
     batch_size: int = field(default=16)
     min_gap: float = field(default=0.3, metadata={"help": "conditioning gap (nats per code) the model must reach"})
     do_sample: bool = field(default=False, metadata={"help": "sample the drums (default: greedy)"})
@@ -175,6 +177,10 @@ def main(args: EvaluationArguments | None = None) -> dict[str, Any]:
     if args.split not in splits:
         raise ValueError(f"split {args.split!r} is not in {args.codes_dir!r}; it has {list(splits)}")
     rows = splits[args.split].with_format("numpy")
+    if args.row_stride < 1:
+        raise ValueError(f"row_stride must be >= 1 (1 = every window), got {args.row_stride}")
+    if args.row_stride > 1:
+        rows = rows.select(range(0, len(rows), args.row_stride))
     if args.max_rows:
         rows = rows.select(range(min(args.max_rows, len(rows))))
     model = DrumAccompanimentModel.from_pretrained(args.model, dtype=torch.float32).eval()

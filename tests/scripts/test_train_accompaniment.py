@@ -172,6 +172,19 @@ def test_evaluation_reports_the_conditioning_gap_and_hit_f1(tmp_path, codes_dir)
     assert json.loads((tmp_path / "eval.json").read_text())["drum_hit_f1"]["windows"] == 4
 
 
+def test_evaluation_can_take_every_nth_window(tmp_path, codes_dir):
+    evaluate = load_script("evaluate_accompaniment")
+    torch.manual_seed(0)
+    DrumAccompanimentModel(DrumAccompanimentModel.config_class(
+        backing_codebook_size=8, drum_codebook_size=8, hidden_size=32, encoder_layers=1, decoder_layers=1,
+        num_attention_heads=2, intermediate_size=64, max_steps=32)).save_pretrained(tmp_path / "model")
+    settings = dict(model=str(tmp_path / "model"), codes_dir=str(codes_dir), split="train", skip_gap=True)
+    results = evaluate.main(evaluate.EvaluationArguments(row_stride=3, **settings))
+    assert results["drum_hit_f1"]["windows"] + results["drum_hit_f1"]["windows_without_beats"] == 2  # rows 0, 3
+    with pytest.raises(ValueError, match="row_stride must be >= 1"):
+        evaluate.main(evaluate.EvaluationArguments(row_stride=0, **settings))
+
+
 def test_other_song_partners_never_pair_a_window_with_its_own_song():
     evaluate = load_script("evaluate_accompaniment")
     songs = ["a", "a", "a", "b", "c", "c", "d"]
