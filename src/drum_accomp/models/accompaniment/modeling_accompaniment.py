@@ -1,4 +1,4 @@
-"""DrumAccompanimentModel: backing codes + beat positions (+ a genre) -> drum codes, and drum hits as MIDI.
+"""DrumAccompanimentModel: backing codes (+ their mels) + beat positions (+ a genre) -> drum codes, and drum hits.
 
 Read top-down: output dataclasses; step hit targets <-> ``DrumHits``; building blocks (attention, feed-forward,
 encoder and decoder layers, encoder, decoder, hit head); sampling; the pre-trained base; the public model with
@@ -8,7 +8,8 @@ A *code* is one VQ-VAE code (40 ms); a decoder *step* holds ``k = config.codes_p
 (the embeddings of a step's codes are summed; its codes are predicted jointly as one of ``C ** k`` step tokens).
 For a window of ``S`` steps (``S * k`` codes)::
 
-    encoder:  e = Encoder(backing_code_embs + beat_position_embs + genre_emb + position_emb)      (B, S, d)
+    encoder:  e = Encoder(backing_code_embs + beat_position_embs + genre_emb + position_emb
+                          [+ W_mel (the step's k * frames_per_code mel frames, flattened)])       (B, S, d)
     decoder:  input of step s = genre start token (s = 0) or the drum codes of step s - 1 (masked now and then)
               h_s = Decoder(token_embs + position_emb + W_aligned e_s ; cross-attention to e_0..e_{S-1}) (B, S, d)
     heads:    step-token logits = W_out h_s                                                       (B, S, C ** k)
@@ -371,6 +372,9 @@ class DrumAccompanimentEncoder(nn.Module):
                          + self.genre_embedding(genre_ids)[:, None]
                          + self.position_embedding(positions))
         if self.mel_projection is not None:  # a patch embedding of each step's mel frames
+            if backing_mel is None:
+                raise ValueError("this encoder hears the backing's log-mels (config.backing_mel_bins > 0): pass "
+                                 "backing_mel, the frames the backing codes were encoded from")
             mels = (backing_mel.float() - self.mel_mean) / self.mel_std
             if self.training and self.mel_masks[0]:
                 mels = mask_bands_and_frames(mels, *self.mel_masks)
