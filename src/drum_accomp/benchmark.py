@@ -130,7 +130,7 @@ def stage_timings(drummer, audio: np.ndarray, runs: int) -> dict[str, float]:
     with torch.inference_mode():
         timings["vq_encode"] = median_seconds(lambda: model.encode_backing(padded_mels), runs)
         codes = model.encode_backing(padded_mels)
-        mels = padded_mels if model.config.transformer.backing_mel_bins else None  # a transformer that hears them
+        mels = padded_mels  # (used by a transformer that hears the backing's mels)
 
         def generate_hits():
             return model.transformer.generate(codes, code_positions, seed=0, return_codes=not hits_only,

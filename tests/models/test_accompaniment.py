@@ -459,3 +459,13 @@ def test_spec_augment_masks_bands_and_frames_only_in_training():
     assert torch.equal(first, again) and not torch.allclose(first, trained)
     with pytest.raises(ValueError, match="backing_mel_masks"):
         tiny_config(backing_mel_masks=-1)
+
+
+def test_a_codes_only_model_leaves_given_mels_unused():
+    torch.manual_seed(0)
+    model = DrumAccompanimentModel(tiny_config(backing_hit_loss_weight=1.0, hit_source="backing")).eval()
+    batch = mel_batch(tiny_config(backing_mel_bins=6), num_codes=75)  # odd length: padded inside generate
+    without = model.generate(batch["backing_codes"], batch["beat_positions"], do_sample=False, return_codes=False)
+    given = model.generate(batch["backing_codes"], batch["beat_positions"], do_sample=False, return_codes=False,
+                           backing_mel=batch["backing_mel"])
+    assert torch.equal(without.hit_probabilities, given.hit_probabilities)

@@ -372,9 +372,6 @@ class DrumAccompanimentEncoder(nn.Module):
                          + self.genre_embedding(genre_ids)[:, None]
                          + self.position_embedding(positions))
         if self.mel_projection is not None:  # a patch embedding of each step's mel frames
-            if backing_mel is None:
-                raise ValueError("this encoder hears the backing's log-mels (config.backing_mel_bins > 0): pass "
-                                 "backing_mel, the frames the backing codes were encoded from")
             mels = (backing_mel.float() - self.mel_mean) / self.mel_std
             if self.training and self.mel_masks[0]:
                 mels = mask_bands_and_frames(mels, *self.mel_masks)
@@ -503,17 +500,27 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
 
     # ----- inputs ----------------------------------------------------------------------------------------------
 
-    def _check_inputs(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor, window: bool,
-                      backing_mel: torch.Tensor | None = None, needs_mel: bool = True) -> None:
-        if self.config.backing_mel_bins and needs_mel:
-            expected = (backing_codes.shape[0], backing_codes.shape[-1] * self.config.frames_per_code,
-                        self.config.backing_mel_bins)
-            if backing_mel is None or tuple(backing_mel.shape) != expected:
-                got = None if backing_mel is None else tuple(backing_mel.shape)
-                raise ValueError(f"this model hears the backing's log-mels (config.backing_mel_bins="
-                                 f"{self.config.backing_mel_bins}): pass backing_mel of shape (batch_size, num_codes * "
-                                 f"frames_per_code, backing_mel_bins) = {expected}, got {got} (the frames the backing "
-                                 "codes were encoded from; a code dataset has them as 'backing_mel')")
+    def _check_mel(self, backing_codes: torch.Tensor, backing_mel: torch.Tensor | None) -> torch.Tensor | None:
+        """The backing mels a model with ``config.backing_mel_bins`` needs, checked against ``(batch_size,
+        num_codes)`` codes; ``None`` for a codes-only model (mels given to it are not used)."""
+        if not self.config.backing_mel_bins:
+            return None
+        expected = (backing_codes.shape[0], backing_codes.shape[-1] * self.config.frames_per_code,
+                    self.config.backing_mel_bins)
+        if backing_mel is None or tuple(backing_mel.shape) != expected:
+            got = None if backing_mel is None else tuple(backing_mel.shape)
+            raise ValueError(f"this model hears the backing's log-mels (config.backing_mel_bins="
+                             f"{self.config.backing_mel_bins}): pass backing_mel of shape (batch_size, num_codes * "
+                             f"frames_per_code, backing_mel_bins) = {expected}, got {got} (the frames the backing "
+                             "codes were encoded from; a code dataset has them as 'backing_mel')")
+        return backing_mel
+
+    def _code_frames(self, backing_mel: torch.Tensor | None, codes: slice) -> torch.Tensor | None:
+        """The mel frames of the codes ``codes`` (a slice of code indices); ``None`` stays ``None``."""
+        frames = self.config.frames_per_code
+        return None if backing_mel is None else backing_mel[:, codes.start * frames:codes.stop * frames]
+
+    def _check_inputs(self, backing_codes: torch.Tensor, beat_positions: torch.Tensor, window: bool) -> None:
         if backing_codes.dim() != 2 or beat_positions.shape != backing_codes.shape:
             raise ValueError(f"backing_codes and beat_positions must both be (batch_size, num_codes), got "
                              f"{tuple(backing_codes.shape)} and {tuple(beat_positions.shape)}")
@@ -562,7 +569,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             random_codes = torch.randint_like(backing_codes, self.config.backing_codebook_size)
             backing_codes = torch.where(replaced, random_codes, backing_codes)
         return self.encoder(self._steps(backing_codes), self._steps(beat_positions.long()), genre_ids,
-                            backing_mel if self.config.backing_mel_bins else None)
+                            self._check_mel(backing_codes, backing_mel))
 
     # ----- training --------------------------------------------------------------------------------------------
 
@@ -593,11 +600,10 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
             hit_offsets: same shape, onset inside the code in codes, ``[0, 1)``.
             encoder_outputs: ``(batch_size, num_steps, hidden_size)`` from :meth:`encode_backing`, to skip the encoder.
             backing_mel: ``(batch_size, num_codes * frames_per_code, backing_mel_bins)`` log-mels the backing codes
-                were encoded from (only, and then required, with ``config.backing_mel_bins > 0``).
+                were encoded from: required with ``config.backing_mel_bins > 0``, not used otherwise.
         """
         # 1. Encode the backing.
-        self._check_inputs(backing_codes, beat_positions, window=True, backing_mel=backing_mel,
-                           needs_mel=encoder_outputs is None)
+        self._check_inputs(backing_codes, beat_positions, window=True)
         batch_size = backing_codes.shape[0]
         genre_ids = self._genre_ids(genre_ids, batch_size, backing_codes.device)  # the same dropout for both
         encoder_hidden_states = (self.encode_backing(backing_codes, beat_positions, genre_ids, backing_mel)
@@ -720,18 +726,19 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
                 probability before the hits are decided (``config.hit_bar_smoothing`` by default; 0 = off;
                 ``bar_smoothing.py``). ``hit_probabilities`` are then the smoothed ones.
             backing_mel: ``(batch_size, num_codes * frames_per_code, backing_mel_bins)`` log-mels the backing codes
-                were encoded from (only, and then required, with ``config.backing_mel_bins > 0``).
+                were encoded from: required with ``config.backing_mel_bins > 0``, not used otherwise.
         """
         # 1. Inputs, padding to whole steps, and the window plan.
-        self._check_inputs(backing_codes, beat_positions, window=False, backing_mel=backing_mel)
+        self._check_inputs(backing_codes, beat_positions, window=False)
+        backing_mel = self._check_mel(backing_codes, backing_mel)  # None for a codes-only model
         batch_size, num_codes = backing_codes.shape
         codes_per_step, window = self.config.codes_per_step, self.config.max_steps
-        frames = self.config.frames_per_code  # mel frames per code
         padding = -num_codes % codes_per_step
         if padding:
             backing_codes = torch.cat([backing_codes, backing_codes[:, -1:].expand(-1, padding)], dim=1)
-            if self.config.backing_mel_bins:  # the last code's frames again, as its code is repeated
-                backing_mel = torch.cat([backing_mel, backing_mel[:, -frames:].repeat(1, padding, 1)], dim=1)
+            if backing_mel is not None:  # the last code's frames again, as its code is repeated
+                last_code = backing_mel[:, -self.config.frames_per_code:]
+                backing_mel = torch.cat([backing_mel, last_code.repeat(1, padding, 1)], dim=1)
             unknown_position = torch.full_like(beat_positions[:, :padding], self.config.num_beat_positions - 1)
             beat_positions = torch.cat([beat_positions, unknown_position], dim=1)
         num_steps = backing_codes.shape[1] // codes_per_step
@@ -760,10 +767,8 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         progress = tqdm(total=num_steps, unit="step", desc="drums", disable=not (show_progress and return_codes))
         for window_start, done, window_end in (plan if return_codes else ()):
             codes_slice = slice(window_start * codes_per_step, window_end * codes_per_step)
-            mel_slice = (None if backing_mel is None
-                         else backing_mel[:, codes_slice.start * frames:codes_slice.stop * frames])
             encoder_hidden_states = self.encode_backing(backing_codes[:, codes_slice], beat_positions[:, codes_slice],
-                                                        genre_ids, mel_slice)
+                                                        genre_ids, self._code_frames(backing_mel, codes_slice))
             prompt = drum_codes[:, window_start:done]
             new_codes, new_hit_logits = self._generate_window(encoder_hidden_states, start_tokens, prompt,
                                                               window_end - done, use_cache, sampling)
@@ -840,9 +845,7 @@ class DrumAccompanimentModel(DrumAccompanimentPreTrainedModel):
         for first in range(0, len(plan), windows_per_batch):
             chunk = plan[first:first + windows_per_batch]
             slices = [slice(start * k, end * k) for start, _, end in chunk]  # equal lengths (window_plan)
-            frames = self.config.frames_per_code
-            mels = (None if backing_mel is None
-                    else torch.cat([backing_mel[:, part.start * frames:part.stop * frames] for part in slices]))
+            mels = None if backing_mel is None else torch.cat([self._code_frames(backing_mel, part) for part in slices])
             states = self.encode_backing(torch.cat([backing_codes[:, part] for part in slices]),
                                          torch.cat([beat_positions[:, part] for part in slices]),
                                          genre_ids.repeat(len(chunk)), mels)

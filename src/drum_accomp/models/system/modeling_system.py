@@ -177,10 +177,9 @@ class DrumAccompanimentSystem(PreTrainedModel):
         # 2. Backing codes -> drum codes and hits.
         # The drum codes are needed for the audio, or for hits read from them (hit_source="decoder").
         return_codes = return_audio or self.config.transformer.hit_source != "backing"
-        mels = mel_features if self.config.transformer.backing_mel_bins else None  # a transformer that hears them
         generated = self.transformer.generate(backing_codes, code_positions.long(), genre_ids=genre_ids,
                                               show_progress=show_progress, return_codes=return_codes,
-                                              backing_mel=mels, **sampling)
+                                              backing_mel=mel_features, **sampling)  # (used if it hears them)
         hits = [hit.window(0.0, num_frames / self.config.transformer.frame_rate) for hit in generated.hits]
         if not return_audio:
             return DrumAccompanimentSystemOutput(drum_codes=generated.drum_codes, backing_codes=backing_codes,
