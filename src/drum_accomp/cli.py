@@ -561,10 +561,15 @@ def _abx(args) -> None:
     serve(args.trials, host=args.host, port=port, db=args.db, model=args.model, max_upload_mb=args.max_upload_mb)
 
 
+def _takes_name(command: str) -> bool:
+    """Whether a repository-script command picks its script by name (``train groove``); ``""`` keys a lone script."""
+    return bool(REPOSITORY_SCRIPTS[command][1].keys() - {""})
+
+
 def _add_repository_scripts(subparsers) -> None:
     for command, (description, scripts) in REPOSITORY_SCRIPTS.items():
         parser = subparsers.add_parser(command, help=description, description=description)
-        if scripts.keys() - {""}:
+        if _takes_name(command):
             parser.add_argument("name", choices=sorted(scripts), help="what to " + command)
         parser.add_argument("script_args", nargs=argparse.REMAINDER, help="options of the script (see --help)")
         parser.set_defaults(func=_run_repository_script)
@@ -605,8 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if argv and argv[0] in REPOSITORY_SCRIPTS:  # the arguments after the script's name are the script's own
-        named = bool(REPOSITORY_SCRIPTS[argv[0]][1].keys() - {""})
-        if not named:  # `finetune ...`: everything after the command is the script's
+        if not _takes_name(argv[0]):  # `finetune ...`: everything after the command is the script's
             split = 1
         elif len(argv) > 1 and not argv[1].startswith("-"):  # `train groove ...`: after the target
             split = 2
