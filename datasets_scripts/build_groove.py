@@ -68,6 +68,11 @@ GMD_CREDIT = (
     "Groove MIDI Dataset v1.0.0 (Magenta, Google): Jon Gillick, Adam Roberts, Jesse Engel, Mark Tsai and David "
     "Bamman, \"Learning to Groove with Inverse Sequence Transformations\", ICML 2019. "
     "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0.")
+GMD_SOURCE = {"name": "Groove MIDI Dataset v1.0.0", "licence": "cc-by-4.0", "credit": GMD_CREDIT,
+              "description": "Real drum performances of the Groove MIDI Dataset (10 drummers on a Roland TD-11)"}
+SOURCE_FILE = "source.json"
+"""Optional file beside ``info.csv`` naming another source: ``{"name", "licence", "credit", "description"}`` (e.g.
+written by ``export_song_drums.py``); the dataset card then credits it and carries its licence instead of GMD's."""
 
 
 @dataclass
@@ -570,6 +575,7 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
     if args.render:
         check_render_setup(TRAINING_SOUNDFONTS)
     records = read_gmd_folder(args.groove_dir)
+    source = read_source(args.groove_dir)  # fail on a bad source.json before the work
     if args.limit is not None:
         records = _first_per_split(records, args.limit)
     skipped = SkipLog()
@@ -646,8 +652,8 @@ def build(args: GrooveBuildArguments, command: str | None = None) -> dict[str, A
         write_manifest(folder, config, stats, skipped, started=started)
         size = folder_size_bytes(folder)
         write_dataset_card(
-            folder, title="Groove MIDI Dataset: genre-balanced bar windows" + (" with audio" if args.render else ""),
-            summary=_card_summary(args), licences={"Groove MIDI Dataset v1.0.0": "cc-by-4.0"},
+            folder, title=f"{source['name']}: genre-balanced bar windows" + (" with audio" if args.render else ""),
+            summary=_card_summary(args, source), licences={source["name"]: source["licence"]},
             task="other", num_examples=num_rows, size_bytes=size,
             sections=_card_sections(args, report["text"], skipped), command=command,
         )
@@ -687,14 +693,35 @@ def _signature_of(record) -> str:
     return record.time_signature.replace("-", "/") or "unknown"
 
 
-def _card_summary(args: GrooveBuildArguments) -> str:
+def read_source(groove_dir: str | os.PathLike) -> dict[str, str]:
+    """The folder's ``source.json`` (see ``SOURCE_FILE``), or GMD's name, licence and credit when it has none.
+
+    Raises:
+        ValueError: a ``source.json`` that is not JSON or lacks one of the keys (names them).
+    """
+    path = Path(groove_dir) / SOURCE_FILE
+    if not path.is_file():
+        return dict(GMD_SOURCE)
+    try:
+        source = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({error}); write {sorted(GMD_SOURCE)} as a JSON object") \
+            from error
+    missing = [key for key in GMD_SOURCE if not isinstance(source, dict) or not source.get(key)]
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks {missing}; it needs {sorted(GMD_SOURCE)} so the dataset card can "
+                         "credit the source and carry its licence")
+    return source
+
+
+def _card_summary(args: GrooveBuildArguments, source: dict[str, str] = GMD_SOURCE) -> str:
     audio = (" Each window is also rendered to 16 kHz mono audio (int16) with 80-band fp16 log-mels, for the drum "
              "VQ-VAE and vocoder.") if args.render else ""
-    return (f"Real drum performances of the Groove MIDI Dataset (10 drummers on a Roland TD-11), cut into "
+    return (f"{source['description']}, cut into "
             f"{args.window_bars}-bar windows that start on a bar line (hop {args.hop_bars} bars) and tokenized with "
             f"`drum_accomp.DrumTokenizer` (compound words, a STYLE token first). The train split is genre-balanced "
             f"(largest/smallest genre at most {args.max_ratio:g}:1 after grouping); validation keeps the source "
-            f"distribution.{audio}\n\nCredit: {GMD_CREDIT}")
+            f"distribution.{audio}\n\nCredit: {source['credit']}")
 
 
 def _card_sections(args: GrooveBuildArguments, tables: str, skipped) -> dict[str, str]:

@@ -174,6 +174,24 @@ from real multi-track MIDI songs, song-level train/validation/test splits, genre
 # ----- the groove model --------------------------------------------------------------------------------------------
 
 
+def groove_data(summary: dict[str, Any] | None) -> tuple[str, list[str], str]:
+    """``(licence, dataset tags, Markdown)`` of the groove model's training data: GMD alone is CC BY 4.0; with the
+    accompaniment songs' drum parts (``--extra_train`` in the training summary, this stage's or an earlier one's)
+    the model is CC BY-NC-SA 4.0."""
+    stages = [summary or {}] + list((summary or {}).get("earlier_stages", []))
+    extra = {folder: rows for stage in stages for folder, rows in (stage.get("extra_train") or {}).items()}
+    common = ("tempo and velocity augmentation, style dropout (the `<STYLE>` token replaced by `<STYLE=unknown>`, "
+              "which guidance contrasts with)")
+    if not extra:
+        return GMD_LICENCE, ["groove-midi-dataset"], (f"Groove MIDI Dataset (Magenta), train split; {common}. "
+                                                      "**Licence: CC BY 4.0** (as GMD).")
+    windows = ", ".join(f"`{Path(folder).name}` ({rows:,} windows)" for folder, rows in extra.items())
+    return NC_LICENCE, ["groove-midi-dataset", "tegridy-multitrack-midi"], (
+        f"Groove MIDI Dataset (Magenta), train split, and the drum parts of the accompaniment build's train songs "
+        f"({windows}; `datasets_scripts/export_song_drums.py`, then `build_groove.py`; they carry "
+        f"`<STYLE=unknown>`); validation and checkpoint choice on GMD validation; {common}. {NC_NOTE}")
+
+
 def groove_card(args: CardArguments) -> ModelCard:
     folder = Path(args.checkpoints) / "groove"
     config, summary = read_json(folder / "config.json") or {}, read_json(folder / "training_summary.json")
@@ -203,8 +221,9 @@ def groove_card(args: CardArguments) -> ModelCard:
                     f"{evaluation.get('genre_temperature', 1.0):g}) tagged by the genre classifier: accuracy "
                     f"**{genre['accuracy']:.3f}** ({genre['num_generations']} grooves). " if genre else "")
                  + provenance)
-    data = ModelCardData(license=GMD_LICENCE, library_name="transformers", tags=["drum_accomp", "drums", "midi"],
-                         datasets=["groove-midi-dataset"], model_name="GrooveModel", eval_results=results or None)
+    licence, datasets, data_text = groove_data(summary)
+    data = ModelCardData(license=licence, library_name="transformers", tags=["drum_accomp", "drums", "midi"],
+                         datasets=datasets, model_name="GrooveModel", eval_results=results or None)
     body = f"""
 # GrooveModel (`checkpoints/groove`, `pipeline("drum-groove")`)
 
@@ -227,8 +246,7 @@ instrument, velocity; one embedding per field summed, one head per field, sample
   none (its prompt carries the style, and guidance pulls it away from the prompt).
 
 ## Data and licence
-Groove MIDI Dataset (Magenta), train split; tempo and velocity augmentation, style dropout (the `<STYLE>` token
-replaced by `<STYLE=unknown>`, which guidance contrasts with). **Licence: CC BY 4.0** (as GMD).
+{data_text}
 
 ## Training
 {training_lines(summary)}

@@ -45,6 +45,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class GrooveArguments:
     dataset: str = field(default=str(REPO_ROOT / "data" / "groove"),
                          metadata={"help": "groove build (datasets_scripts/build_groove.py), with tokenizer/ inside"})
+    extra_train: list[str] = field(default_factory=list, metadata={
+        "help": "more groove builds whose train split joins the training data (validation stays --dataset's), e.g. "
+                "data/groove_songs (datasets_scripts/export_song_drums.py: the accompaniment train songs' drums, "
+                "CC BY-NC-SA 4.0, so the model then carries that licence); their tokenizer must equal --dataset's"})
     init_from: str = field(default="", metadata={
         "help": "start from this GrooveModel's weights and config (continue a run whose Trainer checkpoints are gone) "
                 "instead of a fresh model; the config's 'model' section overrides values of its config (e.g. dropout)"})
@@ -102,12 +106,16 @@ def build_sequences(split, tokenizer: DrumTokenizer, config: GrooveConfig, seque
         while current is not None:
             words = tokenizer.ids_to_words(columns["input_ids"][current]) if current != row else first
             ticks = tokenizer.word_ticks(words)
-            hit = (words[:, 1] >= special) & (words[:, 1] < config.shift_index)
-            parts.append((ticks[hit] + offset, words[hit, 1], words[hit, 2]))
             num_bars = columns["window_end_bar"][current] - columns["window_start_bar"][current]
+            # hits past the window's bars (a tempo or meter change inside it) would run into the next part
+            hit = (words[:, 1] >= special) & (words[:, 1] < config.shift_index) & (ticks < num_bars * bar)
+            parts.append((ticks[hit] + offset, words[hit, 1], words[hit, 2]))
             offset += num_bars * bar
             end_bar = columns["window_end_bar"][current]
-            current = by_start[key].get(end_bar) if offset < sequence_bars * bar else None
+            following = by_start[key].get(end_bar)
+            # one meter per sequence: the model counts beat positions with one beats_per_bar
+            same_meter = following is not None and columns["time_signature"][following] == columns["time_signature"][row]
+            current = following if offset < sequence_bars * bar and same_meter else None
         ticks, instruments, velocities = (np.concatenate(values) for values in zip(*parts))
         style = first[1] if len(first) > 1 and first[1, 0] < special else first[0]
         words = np.concatenate([first[:1], style[None], hits_to_words(ticks, instruments, velocities, config),
@@ -189,6 +197,26 @@ class SetEpochCallback(TrainerCallback):
         self.dataset.set_epoch(int(state.epoch or 0))
 
 
+def extra_train_split(folder: str, tokenizer: DrumTokenizer):
+    """The train split of another groove build, checked to share ``tokenizer``'s vocabulary.
+
+    Raises:
+        FileNotFoundError: no dataset at ``folder``; ValueError: no train split, or another vocabulary.
+    """
+    if not (Path(folder) / "dataset_dict.json").is_file():
+        raise FileNotFoundError(f"no groove build at {folder!r} (--extra_train); make it with "
+                                "datasets_scripts/build_groove.py --groove-dir <folder with info.csv>")
+    splits = load_from_disk(folder)
+    if "train" not in splits:
+        raise ValueError(f"--extra_train {folder!r} has no train split (it has {list(splits)})")
+    tokenizer_dir = Path(folder) / "tokenizer"
+    other = DrumTokenizer.from_pretrained(str(tokenizer_dir)) if tokenizer_dir.is_dir() else DrumTokenizer()
+    if other.get_vocab() != tokenizer.get_vocab():
+        raise ValueError(f"--extra_train {folder!r} was tokenized with another vocabulary than --dataset; rebuild it "
+                         "with the same DrumTokenizer settings")
+    return splits["train"]
+
+
 def main(argv: list[str] | None = None) -> dict:
     common, own = HfArgumentParser((CommonTrainingArguments, GrooveArguments)).parse_args_into_dataclasses(argv)
     settings = load_settings(common.config)
@@ -200,6 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
     tokenizer_dir = Path(own.dataset) / "tokenizer"
     tokenizer = DrumTokenizer.from_pretrained(str(tokenizer_dir)) if tokenizer_dir.is_dir() else DrumTokenizer()
     train, validation = splits["train"], splits["validation"]
+    extra = [extra_train_split(folder, tokenizer) for folder in own.extra_train]
     if common.max_train_rows:
         train = train.select(range(min(common.max_train_rows, len(train))))
     if common.max_eval_rows:
@@ -208,6 +237,8 @@ def main(argv: list[str] | None = None) -> dict:
     sequence_bars, max_words = int(data_settings.get("sequence_bars", 8)), int(data_settings.get("max_words", 256))
     augmentation = GrooveAugmentation(**data_settings.get("augmentation", {}))
     train_sequences = build_sequences(train, tokenizer, config, sequence_bars)
+    for split in extra:  # chained within each build (file names of two builds may coincide)
+        train_sequences += build_sequences(split, tokenizer, config, sequence_bars)
     validation_sequences = build_sequences(validation, tokenizer, config, sequence_bars)
     train_set = GrooveSequenceDataset(train_sequences, tokenizer, config, max_words, augmentation, training_args.seed)
     validation_set = GrooveSequenceDataset(validation_sequences, tokenizer, config, max_words)
@@ -229,6 +260,8 @@ def main(argv: list[str] | None = None) -> dict:
     summary = train_and_export(trainer, common, settings, command=command_line(__file__, argv),
                                extra={"train_sequences": len(train_set), "train_words_per_epoch": num_words,
                                       "validation_sequences": len(validation_set),
+                                      "extra_train": {folder: len(split) for folder, split in zip(own.extra_train,
+                                                                                                  extra)},
                                       "parameters": model.num_parameters()})
     if common.export_dir and trainer.is_world_process_zero():
         tokenizer.save_pretrained(common.export_dir)  # the export decodes on its own

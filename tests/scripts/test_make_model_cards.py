@@ -69,3 +69,14 @@ def test_cards_take_their_results_from_the_evaluation_report(tmp_path):
     groove = {result.metric_name: result.metric_value
               for result in ModelCard.load(cards / "groove.md").data.eval_results}
     assert groove["continuation hit F1, greedy"] == 0.66 and groove["genre accuracy of style-only generations"] == 0.45
+
+
+def test_groove_card_licence_follows_its_training_data(tmp_path):
+    """GMD alone: CC BY 4.0; with the accompaniment songs' drums (--extra_train, in any stage): CC BY-NC-SA 4.0."""
+    cards_script = load_script("make_model_cards")
+    licence, datasets, text = cards_script.groove_data({"extra_train": {}})
+    assert licence == "cc-by-4.0" and datasets == ["groove-midi-dataset"] and "CC BY 4.0" in text
+    earlier = {"earlier_stages": [{"extra_train": {"data/groove_songs": 10861}}]}
+    licence, datasets, text = cards_script.groove_data(earlier)
+    assert licence == "cc-by-nc-sa-4.0" and "tegridy-multitrack-midi" in datasets
+    assert "`groove_songs` (10,861 windows)" in text and "non-commercial" in text

@@ -112,3 +112,47 @@ def test_init_from_starts_a_new_run_from_exported_weights(train_script, tiny_gro
     fresh = train_script.main(arguments + ["--output_dir", str(tmp_path / "fresh"), "--max_steps", "1"])
     assert exported.num_parameters() > 0
     assert continued["validation"]["eval_loss"] != fresh["validation"]["eval_loss"]
+
+
+def test_extra_train_builds_join_the_training_data(train_script, tiny_groove_dataset, tiny_config, tmp_path):
+    summary = train_script.main(["--config", str(tiny_config), "--dataset", str(tiny_groove_dataset),
+                                 "--extra_train", str(tiny_groove_dataset), "--output_dir", str(tmp_path / "run"),
+                                 "--max_steps", "1", "--eval_steps", "1", "--torch_threads", "1"])
+    assert summary["global_step"] == 1
+    assert summary["extra_train"] == {str(tiny_groove_dataset): 12}
+    assert summary["train_sequences"] == 24  # its 12 train windows twice; validation stays --dataset's
+    assert summary["validation_sequences"] == 12
+
+
+def test_extra_train_errors_name_the_folder_and_the_fix(train_script, tiny_groove_dataset, tmp_path):
+    tokenizer = DrumTokenizer()
+    with pytest.raises(FileNotFoundError, match="no groove build at .*build_groove.py"):
+        train_script.extra_train_split(str(tmp_path / "missing"), tokenizer)
+    other = tmp_path / "other"
+    DatasetDict({"train": Dataset.from_dict({"input_ids": [[1, 2]]})}).save_to_disk(str(other))
+    DrumTokenizer(num_velocity_bins=16).save_pretrained(str(other / "tokenizer"))
+    with pytest.raises(ValueError, match="another vocabulary"):
+        train_script.extra_train_split(str(other), tokenizer)
+    DatasetDict({"validation": Dataset.from_dict({"input_ids": [[1, 2]]})}).save_to_disk(str(tmp_path / "nv"))
+    with pytest.raises(ValueError, match=r"has no train split \(it has \['validation'\]\)"):
+        train_script.extra_train_split(str(tmp_path / "nv"), tokenizer)
+
+
+def test_sequences_stop_at_a_meter_change_and_drop_hits_past_a_window(train_script, fixtures_dir):
+    """Songs change meter: a window in 3/4 is not chained to one in 4/4, and hits past a window's bars (its ticks
+    counted in the first bar's meter) are dropped rather than running into the next part."""
+    tokenizer = DrumTokenizer()
+    config = train_script.GrooveConfig.from_tokenizer(tokenizer)
+    midi = load_midi(fixtures_dir / "groove" / "1_funk_80_beat_4-4.mid")
+    windows = bar_windows(midi_downbeats(midi), midi.get_end_time(), 4, 4)[:3]
+    rows = [{"input_ids": tokenizer.encode_midi(midi, style="funk", start_time=start, end_time=end),
+             "source_file": "a.mid", "copy": 0, "window_start_bar": first, "window_end_bar": first + bars,
+             "bpm": 80.0, "time_signature": signature}
+            for (start, end, first, bars), signature in zip(windows, ["4/4", "4/4", "3/4"])]
+    sequences = train_script.build_sequences(Dataset.from_list(rows), tokenizer, config, sequence_bars=12)
+    hits = lambda words: int(((words[:, 1] >= 24) & (words[:, 1] < 33)).sum())
+    window_hits = [hits(tokenizer.ids_to_words(row["input_ids"])) for row in rows]
+    assert hits(sequences[0]["words"]) == window_hits[0] + window_hits[1]  # stops before the 3/4 window
+    # the 3/4 window holds 4/4 bars: only hits inside 4 bars of 3 beats are kept
+    assert 0 < hits(sequences[2]["words"]) < window_hits[2]
+    assert (tokenizer.word_ticks(sequences[2]["words"][2:-1]) < 4 * 3 * 192).all()
