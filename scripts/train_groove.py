@@ -114,7 +114,8 @@ def build_sequences(split, tokenizer: DrumTokenizer, config: GrooveConfig, seque
             end_bar = columns["window_end_bar"][current]
             following = by_start[key].get(end_bar)
             # one meter per sequence: the model counts beat positions with one beats_per_bar
-            same_meter = following is not None and columns["time_signature"][following] == columns["time_signature"][row]
+            meter = columns["time_signature"]
+            same_meter = following is not None and meter[following] == meter[row]
             current = following if offset < sequence_bars * bar and same_meter else None
         ticks, instruments, velocities = (np.concatenate(values) for values in zip(*parts))
         style = first[1] if len(first) > 1 and first[1, 0] < special else first[0]
