@@ -92,6 +92,7 @@ def build_sequences(split, tokenizer: DrumTokenizer, config: GrooveConfig, seque
     """
     columns = split.select_columns(["input_ids", "source_file", "copy", "window_start_bar", "window_end_bar", "bpm",
                                     "time_signature"]).to_dict()
+    meters = columns["time_signature"]
     by_start = defaultdict(dict)  # (file, copy) -> window start bar -> row
     for row, (name, copy, start) in enumerate(zip(columns["source_file"], columns["copy"],
                                                   columns["window_start_bar"])):
@@ -99,7 +100,7 @@ def build_sequences(split, tokenizer: DrumTokenizer, config: GrooveConfig, seque
     special = config.num_special_tokens
     sequences = []
     for row in range(len(columns["input_ids"])):
-        bar = beats_per_bar(columns["time_signature"][row]) * config.ticks_per_beat
+        bar = beats_per_bar(meters[row]) * config.ticks_per_beat
         key = (columns["source_file"][row], columns["copy"][row])
         first = tokenizer.ids_to_words(columns["input_ids"][row])
         parts, offset, current = [], 0, row
@@ -114,15 +115,14 @@ def build_sequences(split, tokenizer: DrumTokenizer, config: GrooveConfig, seque
             end_bar = columns["window_end_bar"][current]
             following = by_start[key].get(end_bar)
             # one meter per sequence: the model counts beat positions with one beats_per_bar
-            meter = columns["time_signature"]
-            same_meter = following is not None and meter[following] == meter[row]
+            same_meter = following is not None and meters[following] == meters[row]
             current = following if offset < sequence_bars * bar and same_meter else None
         ticks, instruments, velocities = (np.concatenate(values) for values in zip(*parts))
         style = first[1] if len(first) > 1 and first[1, 0] < special else first[0]
         words = np.concatenate([first[:1], style[None], hits_to_words(ticks, instruments, velocities, config),
                                 np.full((1, 3), config.eos_token_id)])
         sequences.append({"words": words, "bpm": float(columns["bpm"][row]),
-                          "beats_per_bar": beats_per_bar(columns["time_signature"][row])})
+                          "beats_per_bar": beats_per_bar(meters[row])})
     return sequences
 
 
@@ -198,6 +198,12 @@ class SetEpochCallback(TrainerCallback):
         self.dataset.set_epoch(int(state.epoch or 0))
 
 
+def build_tokenizer(folder: str) -> DrumTokenizer:
+    """The tokenizer a groove build saved in ``tokenizer/`` (the default one for a build without it)."""
+    tokenizer_dir = Path(folder) / "tokenizer"
+    return DrumTokenizer.from_pretrained(str(tokenizer_dir)) if tokenizer_dir.is_dir() else DrumTokenizer()
+
+
 def extra_train_split(folder: str, tokenizer: DrumTokenizer):
     """The train split of another groove build, checked to share ``tokenizer``'s vocabulary.
 
@@ -210,9 +216,7 @@ def extra_train_split(folder: str, tokenizer: DrumTokenizer):
     splits = load_from_disk(folder)
     if "train" not in splits:
         raise ValueError(f"--extra_train {folder!r} has no train split (it has {list(splits)})")
-    tokenizer_dir = Path(folder) / "tokenizer"
-    other = DrumTokenizer.from_pretrained(str(tokenizer_dir)) if tokenizer_dir.is_dir() else DrumTokenizer()
-    if other.get_vocab() != tokenizer.get_vocab():
+    if build_tokenizer(folder).get_vocab() != tokenizer.get_vocab():
         raise ValueError(f"--extra_train {folder!r} was tokenized with another vocabulary than --dataset; rebuild it "
                          "with the same DrumTokenizer settings")
     return splits["train"]
@@ -226,8 +230,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 1. Data: the build's splits and its tokenizer, chained into longer sequences.
     splits = load_from_disk(own.dataset) if not isinstance(own.dataset, DatasetDict) else own.dataset
-    tokenizer_dir = Path(own.dataset) / "tokenizer"
-    tokenizer = DrumTokenizer.from_pretrained(str(tokenizer_dir)) if tokenizer_dir.is_dir() else DrumTokenizer()
+    tokenizer = build_tokenizer(own.dataset)
     train, validation = splits["train"], splits["validation"]
     extra = [extra_train_split(folder, tokenizer) for folder in own.extra_train]
     if common.max_train_rows:
