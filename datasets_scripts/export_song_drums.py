@@ -74,14 +74,14 @@ def export_song_drums(args: ExportArguments) -> dict[str, int]:
         raise FileNotFoundError(f"no songs table in {args.accompaniment!r}; build it with "
                                 "datasets_scripts/build_accompaniment.py (or pass --accompaniment)")
     check_output_free(Path(args.output), args.overwrite)
-    songs = load_from_disk(str(songs_dir)).select_columns(["song_id", "split", "variant", "has_midi"])
-    rows = [index for index, (split, variant, has_midi) in enumerate(zip(songs["split"], songs["variant"],
-                                                                          songs["has_midi"]))
+    songs = load_from_disk(str(songs_dir))
+    splits = songs["split"]
+    rows = [index for index, (split, variant, has_midi) in enumerate(zip(splits, songs["variant"], songs["has_midi"]))
             if split == args.split and variant == 0 and has_midi]
     if not rows:
         raise ValueError(f"no song with MIDI in split {args.split!r} of {args.accompaniment!r}; it has "
-                         f"{sorted(set(songs['split']))}")
-    midi_column = load_from_disk(str(songs_dir)).select(rows).select_columns(["song_id", "midi"])
+                         f"{sorted(set(splits))}")
+    midi_column = songs.select(rows).select_columns(["song_id", "midi"])
     with atomic_build_dir(Path(args.output), overwrite=args.overwrite) as folder:
         with open(folder / "info.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
