@@ -129,12 +129,11 @@ def stage_timings(drummer, audio: np.ndarray, runs: int) -> dict[str, float]:
     hits_only = model.config.transformer.hit_source == "backing"
     with torch.inference_mode():
         timings["vq_encode"] = median_seconds(lambda: model.encode_backing(padded_mels), runs)
-        codes = model.encode_backing(padded_mels)
-        mels = padded_mels  # (used by a transformer that hears the backing's mels)
+        codes = model.encode_backing(padded_mels)  # the transformer hears padded_mels too if it was trained to
 
         def generate_hits():
             return model.transformer.generate(codes, code_positions, seed=0, return_codes=not hits_only,
-                                              backing_mel=mels)
+                                              backing_mel=padded_mels)
 
         timings["generation_hits"] = median_seconds(generate_hits, runs)
         midi = generate_hits().hits[0].to_midi(bpm=beats.bpm if len(beats.beats) >= 2 else 120.0)
@@ -142,8 +141,8 @@ def stage_timings(drummer, audio: np.ndarray, runs: int) -> dict[str, float]:
             lambda: render_midi(midi, 44100, duration=duration, normalize=False), runs)
         # only drum_audio="vocoder": the drum codes (the autoregressive decoder), their mels and the vocoder
         timings["vocoder_path_generation_codes"] = median_seconds(
-            lambda: model.transformer.generate(codes, code_positions, seed=0, backing_mel=mels), runs)
-        drum_codes = model.transformer.generate(codes, code_positions, seed=0, backing_mel=mels).drum_codes
+            lambda: model.transformer.generate(codes, code_positions, seed=0, backing_mel=padded_mels), runs)
+        drum_codes = model.transformer.generate(codes, code_positions, seed=0, backing_mel=padded_mels).drum_codes
         timings["vocoder_path_vq_decode_and_vocoder"] = median_seconds(lambda: model.decode_drums(drum_codes), runs)
     return timings
 
