@@ -191,10 +191,10 @@ def mask_bands_and_frames(mels: torch.Tensor, num_masks: int, max_bands: int, ma
     batch_size, num_frames, num_bands = mels.shape
     keep = torch.ones(batch_size, num_frames, num_bands, dtype=torch.bool, device=mels.device)
     for size, widest, axis in ((num_bands, max_bands, 2), (num_frames, max_frames, 1)):
+        index = torch.arange(size, device=mels.device)
         for _ in range(num_masks):
             widths = torch.randint(0, min(widest, size) + 1, (batch_size,), generator=generator).to(mels.device)
             starts = (torch.rand(batch_size, generator=generator).to(mels.device) * (size - widths + 1)).long()
-            index = torch.arange(size, device=mels.device)
             masked = (index >= starts[:, None]) & (index < (starts + widths)[:, None])  # (batch_size, size)
             keep &= ~(masked[:, None, :] if axis == 2 else masked[:, :, None])
     return mels * keep
