@@ -22,6 +22,7 @@ def test_the_benchmark_measures_every_stage_and_writes_its_table(tmp_path):
     assert all(seconds >= 0 for seconds in song["stages"].values())
     assert results["kv_cache"]["codes_per_second_with_cache"] > 0
     assert results["groove_kv_cache"]["words_per_second_with_cache"] > 0
+    assert results["groove_kv_cache"]["adaptation_seconds"] > 0 and results["groove_kv_cache"]["adaptation_steps"] >= 1
     assert results["features"]["speedup_vs_librosa"] > 0
     assert results["flops"]["flops_per_step"] > 0
     assert results["long_song"]["peak_rss_mb"] > 100  # a process with torch loaded

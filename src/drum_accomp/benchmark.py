@@ -168,7 +168,10 @@ def cache_speed(model, num_codes: int, runs: int) -> dict[str, float]:
 
 def groove_cache_speed(folder: str | os.PathLike, num_words: int, runs: int) -> dict[str, float]:
     """Words per second of ``GrooveModel.generate`` continuing a long real prompt (the example song's drums, cut to
-    ``max_context_words - num_words`` words), so the last words see a full context, with and without the cache."""
+    ``max_context_words - num_words`` words), so the last words see a full context, with and without the cache
+    (prompt adaptation off); and the seconds prompt adaptation takes on that prompt (the model's ``adaptation_steps``,
+    or 10 when they are off)."""
+    from .models.groove.adaptation import adapt_to_prompt
     from .midi import midi_beats
     from .models.groove import GrooveModel
     from .tokenization_drum import DrumTokenizer
@@ -185,7 +188,8 @@ def groove_cache_speed(folder: str | os.PathLike, num_words: int, runs: int) -> 
     with torch.inference_mode():
         for name, use_cache in (("with_cache", True), ("without_cache", False)):
             def run() -> int:
-                output = model.generate(prompt, bpm=bpm, seed=0, max_new_words=num_words, use_cache=use_cache)
+                output = model.generate(prompt, bpm=bpm, seed=0, max_new_words=num_words, use_cache=use_cache,
+                                        adaptation_steps=0)
                 return int(output.num_generated[0])
 
             generated = run()  # the same seed: the same words with and without the cache
@@ -193,6 +197,10 @@ def groove_cache_speed(folder: str | os.PathLike, num_words: int, runs: int) -> 
             result[f"words_per_second_{name}"] = generated / seconds
     result["speedup"] = result["words_per_second_with_cache"] / result["words_per_second_without_cache"]
     result["num_words"] = generated
+    steps = model.config.adaptation_steps or 10
+    result["adaptation_steps"] = steps
+    result["adaptation_seconds"] = median_seconds(
+        lambda: adapt_to_prompt(model, prompt, steps, model.config.adaptation_learning_rate, bpm=bpm), runs, warmup=0)
     return result
 
 
@@ -382,6 +390,8 @@ def format_report(results: dict[str, Any]) -> str:
         f"({cache['speedup']:.1f}x slower) |",
         f"| groove generation, {groove['num_words']} words after a {groove['prompt_words']}-word prompt, KV cache | "
         f"{groove['words_per_second_with_cache']:.0f} words/s ({groove['speedup']:.1f}x the no-cache speed) |",
+        *([f"| groove prompt adaptation, {groove['adaptation_steps']} steps on that prompt | "
+           f"{groove['adaptation_seconds']:.2f} s |"] if "adaptation_seconds" in groove else []),
         f"| log-mel features | {features['ours_realtime_factor']:.0f}x real time "
         f"(librosa: {features['librosa_realtime_factor']:.0f}x; {features['speedup_vs_librosa']:.1f}x faster) |",
         f"| FLOPs per decoder step ({flops['flops_per_code'] / 1e6:.1f} M per code) | "

@@ -399,6 +399,9 @@ def _add_groove(subparsers) -> None:
                         help="draw many takes and keep the hits most of them play (the surest continuation)")
     parser.add_argument("--guidance-scale", type=float, default=None,
                         help="how plainly to play the style: 1 = off, 2-3 = plainer (default: the model's)")
+    parser.add_argument("--adaptation-steps", type=int, default=None,
+                        help="with --prompt: steps that fit the model to the prompt before continuing it (0 = off; "
+                             "default: the model's)")
     parser.add_argument("--audio", action="store_true", help="also write FILE.wav (FluidSynth, 44.1 kHz)")
     parser.add_argument("--model", default=None, help="a groove checkpoint folder or Hub id (default: installed)")
     parser.add_argument("-o", "--output", required=True, help="the MIDI file to write (.mid)")
@@ -417,7 +420,8 @@ def _groove(args) -> None:
     groove = pipeline("drum-groove", model=args.model) if args.model else pipeline("drum-groove")
     options = {"bars": args.bars, "bpm": args.bpm, "time_signature": args.time_signature, "seed": args.seed,
                "temperature": args.temperature, "do_sample": not args.greedy, "return_audio": args.audio,
-               "consensus": args.consensus, "guidance_scale": args.guidance_scale}
+               "consensus": args.consensus, "guidance_scale": args.guidance_scale,
+               "adaptation_steps": args.adaptation_steps}
     if args.prompt:
         options["style"] = args.style
     result = groove(args.prompt or args.style, **{key: value for key, value in options.items() if value is not None})

@@ -61,6 +61,18 @@ def test_consensus_continuation_keeps_the_hits_most_takes_play(groove, groove_mi
             groove("funk", bars=1, **bad)
 
 
+def test_prompt_adaptation_runs_inside_the_pipeline_and_can_be_switched_off(groove, groove_midi_path):
+    options = dict(bars=1, style="funk", seed=0, do_sample=False)
+    adapted = drum_hits(groove(str(groove_midi_path), adaptation_steps=5, **options)["midi"])
+    again = drum_hits(groove(str(groove_midi_path), adaptation_steps=5, **options)["midi"])
+    np.testing.assert_array_equal(adapted.times, again.times)
+    plain = drum_hits(groove(str(groove_midi_path), adaptation_steps=0, **options)["midi"])
+    assert len(adapted) > 0 and len(plain) > 0
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=f"adaptation_steps={bad!r}"):
+            groove(str(groove_midi_path), adaptation_steps=bad, **options)
+
+
 def test_a_new_groove_defaults_to_the_models_style_guidance_and_temperature(groove):
     config = groove.model.config
     assert config.style_guidance_scale > 1  # the committed model guides new grooves by default

@@ -58,7 +58,9 @@ class DrumGroovePipeline(InferenceModePipeline):
     ``consensus_samples``, and keep the hits most of them play: the continuation closest to the real next bars,
     see ``models/groove/consensus.py``), ``guidance_scale`` (classifier-free guidance on the style: > 1 plays the
     style more plainly; default the model's ``style_guidance_scale`` for a new groove, none for a continuation),
-    ``return_audio`` (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
+    ``adaptation_steps`` (prompt adaptation: Adam steps that fit a copy of the model to the prompt before it is
+    continued, ``models/groove/adaptation.py``; default the model's ``adaptation_steps``, 0 = off), ``return_audio``
+    (also render with FluidSynth at 44.1 kHz), ``drum_kit`` (GM kit for the render).
 
     Returns a dict: ``midi`` (``PrettyMIDI``: the prompt followed by the new bars, or the new groove),
     ``continuation_start`` (seconds where the generated bars begin), ``style``, ``bpm``, ``beats_per_bar``,
@@ -80,7 +82,7 @@ class DrumGroovePipeline(InferenceModePipeline):
 
     def _sanitize_parameters(self, bars=None, bpm=None, time_signature=None, style=None, temperature=None,
                              top_k=None, top_p=None, do_sample=None, seed=None, return_audio=None, drum_kit=None,
-                             consensus=None, num_samples=None, guidance_scale=None, **kwargs):
+                             consensus=None, num_samples=None, guidance_scale=None, adaptation_steps=None, **kwargs):
         if kwargs:
             raise TypeError(f"unknown drum-groove options {sorted(kwargs)}; see help(DrumGroovePipeline)")
         if bars is not None and (int(bars) != bars or bars < 1):
@@ -98,6 +100,9 @@ class DrumGroovePipeline(InferenceModePipeline):
                                            or not isinstance(guidance_scale, numbers.Real) or not guidance_scale > 0):
             raise ValueError(f"guidance_scale={guidance_scale!r}; give a number > 0 (1 = no guidance, 2-3 = a plainer "
                              "style)")
+        if adaptation_steps is not None and (isinstance(adaptation_steps, bool) or adaptation_steps < 0
+                                             or not isinstance(adaptation_steps, numbers.Integral)):
+            raise ValueError(f"adaptation_steps={adaptation_steps!r}; give a whole number of steps >= 0 (0 = off)")
         if bpm is not None and not 20 <= float(bpm) <= 400:
             raise ValueError(f"bpm={bpm!r} is outside 20..400 beats per minute")
         preprocess = {key: value for key, value in {"bpm": bpm, "time_signature": time_signature,
@@ -105,7 +110,8 @@ class DrumGroovePipeline(InferenceModePipeline):
         forward = {key: value for key, value in {"bars": bars, "temperature": temperature, "top_k": top_k,
                                                  "top_p": top_p, "do_sample": do_sample, "seed": seed,
                                                  "consensus": consensus, "num_samples": num_samples,
-                                                 "guidance_scale": guidance_scale}.items()
+                                                 "guidance_scale": guidance_scale,
+                                                 "adaptation_steps": adaptation_steps}.items()
                    if value is not None}
         postprocess = {key: value for key, value in {"return_audio": return_audio, "drum_kit": drum_kit}.items()
                        if value is not None}
@@ -150,11 +156,12 @@ class DrumGroovePipeline(InferenceModePipeline):
                 "beats_per_bar": meter, "prompt_bars": prompt_bars, "style": style_name, "prompt": (start, end)}
 
     def _forward(self, model_inputs, bars=4, temperature=None, top_k=0, top_p=0.95, do_sample=True, seed=None,
-                 consensus=False, num_samples=None, guidance_scale=None):
+                 consensus=False, num_samples=None, guidance_scale=None, adaptation_steps=None):
         bar_ticks = model_inputs["beats_per_bar"] * self.tokenizer.ticks_per_beat
         options = dict(bpm=model_inputs["bpm"], beats_per_bar=model_inputs["beats_per_bar"], max_bars=int(bars),
                        prompt_ticks=model_inputs["prompt_bars"] * bar_ticks, top_k=top_k, top_p=top_p, seed=seed,
-                       max_new_words=64 * int(bars) * model_inputs["beats_per_bar"], guidance_scale=guidance_scale)
+                       max_new_words=64 * int(bars) * model_inputs["beats_per_bar"], guidance_scale=guidance_scale,
+                       adaptation_steps=adaptation_steps)
         # temperature / guidance_scale None: the model's defaults (consensus_temperature; style_temperature and
         # style_guidance_scale for a new groove from a style alone)
         if consensus:

@@ -86,6 +86,10 @@ class GrooveConfig(PretrainedConfig):
             the same grid line for consensus decoding to keep it.
         consensus_temperature (`float`, defaults to 1.0): sampling temperature of the consensus takes (lower = takes
             closer to the model's most likely groove).
+        adaptation_steps (`int`, defaults to 0): prompt adaptation (``adaptation.py``, dynamic evaluation): before
+            continuing a prompt, ``generate`` / ``generate_consensus`` fit a copy of the model to it with this many
+            Adam steps on its next-word loss; 0 = off. A new groove from a style alone is never adapted.
+        adaptation_learning_rate (`float`, defaults to 1e-4): Adam's learning rate of prompt adaptation.
         style_guidance_scale (`float`, defaults to 1.0): ``generate``'s default classifier-free guidance for a new
             groove from a style alone (a prompt of ``<bos> <STYLE>``): logits ``unconditional + scale * (conditional
             - unconditional)``, the unconditional ones under ``<STYLE=unknown>``; 1 = off. Meaningful for a model
@@ -132,6 +136,8 @@ class GrooveConfig(PretrainedConfig):
         consensus_samples: int = 16,
         consensus_min_share: float = 0.5,
         consensus_temperature: float = 1.0,
+        adaptation_steps: int = 0,
+        adaptation_learning_rate: float = 1e-4,
         style_guidance_scale: float = 1.0,
         style_temperature: float = 1.0,
         unknown_style_id: int = 23,
@@ -195,6 +201,11 @@ class GrooveConfig(PretrainedConfig):
         self.consensus_samples = int(consensus_samples)
         self.consensus_min_share = float(consensus_min_share)
         self.consensus_temperature = float(consensus_temperature)
+        if int(adaptation_steps) < 0 or not adaptation_learning_rate > 0:
+            raise ValueError(f"need adaptation_steps >= 0 (0 = off) and adaptation_learning_rate > 0, got "
+                             f"{adaptation_steps} and {adaptation_learning_rate}")
+        self.adaptation_steps = int(adaptation_steps)
+        self.adaptation_learning_rate = float(adaptation_learning_rate)
         if (not style_guidance_scale > 0 or not style_temperature > 0
                 or not 0 <= int(unknown_style_id) < num_special_tokens):
             raise ValueError(f"need style_guidance_scale > 0 (1 = off), style_temperature > 0 and unknown_style_id a "

@@ -511,6 +511,8 @@ class GrooveModel(GroovePreTrainedModel):
         greedy_grid_ticks: int | None = None,
         allow_eos: bool | None = None,
         guidance_scale: float | None = None,
+        adaptation_steps: int | None = None,
+        adaptation_learning_rate: float | None = None,
     ) -> GrooveGenerateOutput:
         """Continue a drum prompt, or start from a style alone, one word (three fields) at a time.
 
@@ -538,13 +540,24 @@ class GrooveModel(GroovePreTrainedModel):
                 ones from the same sequence under ``<STYLE=unknown>`` (``config.unknown_style_id``); > 1 plays the
                 style more plainly. Default: ``config.style_guidance_scale`` for a new groove from a style alone, 1
                 (off: one pass, not two) for a continuation, whose prompt carries the style.
+            adaptation_steps, adaptation_learning_rate: prompt adaptation (``adaptation.py``): a copy of the model
+                takes this many Adam steps on each prompt before continuing it (default
+                ``config.adaptation_steps`` / ``config.adaptation_learning_rate``; 0 = off). A new groove from a
+                style alone has nothing to adapt to.
         Returns:
             :class:`GrooveGenerateOutput`.
         """
-        # 1. Check the arguments and build the prompt.
+        # 1. Check the arguments (with adaptation on, each prompt goes to its own adapted copy) and build the prompt.
         if (input_words is None) == (style_ids is None):
             raise ValueError("pass either input_words (a prompt) or style_ids (style-only generation), not "
                              f"{'both' if input_words is not None else 'neither'}")
+        options = dict(bpm=bpm, beats_per_bar=beats_per_bar, max_bars=max_bars, prompt_ticks=prompt_ticks,
+                       max_new_words=max_new_words, do_sample=do_sample, temperature=temperature, top_k=top_k,
+                       top_p=top_p, seed=seed, use_cache=use_cache, greedy_grid_ticks=greedy_grid_ticks,
+                       allow_eos=allow_eos, guidance_scale=guidance_scale)
+        adapted = self._adapted_per_prompt("generate", input_words, adaptation_steps, adaptation_learning_rate, options)
+        if adapted is not None:
+            return adapted
         words = self.style_prompt(style_ids) if input_words is None else self._check_words(input_words, "input_words")
         style_only = words.shape[1] == 2  # <bos> <STYLE>: a new groove; its defaults are the config's style_* ones
         if temperature is None:
@@ -674,11 +687,18 @@ class GrooveModel(GroovePreTrainedModel):
         words = self.style_prompt(style_ids) if input_words is None else self._check_words(input_words, "input_words")
         batch_size, prompt_length, _ = words.shape
         grid = int(grid_ticks or self.config.greedy_grid_ticks or self.config.ticks_per_beat // 4)
+        adapted = self._adapted_per_prompt(
+            "generate_consensus", input_words, sampling.pop("adaptation_steps", None),
+            sampling.pop("adaptation_learning_rate", None),
+            dict(sampling, num_samples=num_samples, min_share=min_share, temperature=temperature, grid_ticks=grid,
+                 seed=seed))
+        if adapted is not None:
+            return adapted
         repeated = {key: value.repeat_interleave(num_samples, dim=0)
                     if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size else value
                     for key, value in sampling.items()}
         output = self.generate(words.repeat_interleave(num_samples, dim=0), do_sample=True, temperature=temperature,
-                               seed=seed, **repeated)
+                               seed=seed, adaptation_steps=0, **repeated)
         take_ticks = word_ticks(output.words, self.config)  # (batch_size * num_samples, num_words)
         prompt_end_ticks = word_ticks(words, self.config)[:, -1].tolist()  # (batch_size,)
         rows = []
@@ -696,6 +716,45 @@ class GrooveModel(GroovePreTrainedModel):
         num_generated = torch.tensor([len(row) - prompt_length for row in rows], device=self.device)
         return GrooveGenerateOutput(words=padded, num_generated=num_generated, prompt_length=prompt_length,
                                     end_ticks=output.end_ticks[::num_samples])
+
+    def _adapted_per_prompt(self, method: str, input_words: torch.Tensor | None, steps: int | None,
+                            learning_rate: float | None, options: dict) -> GrooveGenerateOutput | None:
+        """Prompt adaptation for :meth:`generate` / :meth:`generate_consensus` (``method``): each prompt of the batch
+        continued by its own adapted copy (``adaptation.adapt_to_prompt``) with ``options``, the rows padded to one
+        length. ``None`` when adaptation is off (0 steps) or there is no prompt (a style alone)."""
+        from .adaptation import adapt_to_prompt
+
+        steps = self.config.adaptation_steps if steps is None else int(steps)
+        learning_rate = self.config.adaptation_learning_rate if learning_rate is None else float(learning_rate)
+        if steps < 0 or not learning_rate > 0:
+            raise ValueError(f"need adaptation_steps >= 0 (0 = off) and adaptation_learning_rate > 0, got {steps} and "
+                             f"{learning_rate}")
+        if steps == 0 or input_words is None:
+            return None
+        words = self._check_words(input_words, "input_words")
+        if words.shape[1] <= 2:  # <bos> <STYLE>: a new groove, nothing to adapt to
+            return None
+        self._check_ranges(words, "input_words")
+        batch_size = words.shape[0]
+
+        def row_of(value, row: int):
+            if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size:
+                return value[row:row + 1]
+            return value
+
+        outputs = []
+        for row in range(batch_size):
+            row_options = {key: row_of(value, row) for key, value in options.items()}
+            model = adapt_to_prompt(self, words[row:row + 1], steps, learning_rate, bpm=row_options.get("bpm"),
+                                    beats_per_bar=row_options.get("beats_per_bar"))
+            outputs.append(getattr(model, method)(words[row:row + 1], adaptation_steps=0, **row_options))
+        length = max(output.words.shape[1] for output in outputs)
+        padded = torch.full((batch_size, length, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
+        for row, output in enumerate(outputs):
+            padded[row, : output.words.shape[1]] = output.words[0]
+        return GrooveGenerateOutput(words=padded, num_generated=torch.cat([output.num_generated for output in outputs]),
+                                    prompt_length=outputs[0].prompt_length,
+                                    end_ticks=torch.cat([output.end_ticks for output in outputs]))
 
     def _grid_argmax_dt(self, logits: torch.Tensor, allowed: torch.Tensor, ticks: torch.Tensor,
                         grid_ticks: int) -> torch.Tensor:
