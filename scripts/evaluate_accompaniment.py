@@ -14,7 +14,10 @@ Two numbers:
 2. Drum-hit F1 (``evaluation.metrics``, ±50 ms, per class and micro) of the MIDI that ``generate()`` writes from
    the backing alone (beat positions and genre, no drums), against the window's real drum hits, next to the
    rock pattern (``evaluation.baselines.rock_pattern``) on the window's beats. Windows with fewer than 2 beats
-   are left out of both (the rock pattern needs a beat grid) and counted.
+   are left out of both (the rock pattern needs a beat grid) and counted. A third row calibrates the target: the
+   *song's groove*, the bar most of the song's *other* windows play (``baselines.majority_bar``, 16th grid), looped
+   on this window's bars: what knowing the song's drums elsewhere, not from the backing, would score (windows do not
+   overlap, so nothing of the window itself is used; windows whose song has no other window are left out of it).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from torch.nn import functional as F
 from transformers import HfArgumentParser
 
 from drum_accomp.data.build_utils import write_json_atomic
-from drum_accomp.evaluation.baselines import rock_pattern
+from drum_accomp.evaluation.baselines import majority_bar, rock_pattern
 from drum_accomp.evaluation.metrics import combine_scores, drum_hit_scores, format_scores
 from drum_accomp.midi import DrumHits
 from drum_accomp.models.accompaniment import DrumAccompanimentCollator, DrumAccompanimentModel, codes_to_step_tokens
@@ -130,6 +133,44 @@ def rock_baseline(row: dict[str, Any], window_seconds: float) -> DrumHits:
     return hits.window(0.0, window_seconds)
 
 
+def window_bar_lines(row: dict[str, Any], window_seconds: float) -> np.ndarray | None:
+    """The window's bar lines extended by whole bars (median bar length) to cover ``[0, window_seconds]``; ``None``
+    with fewer than 2 downbeats."""
+    lines = list(np.asarray(row["downbeat_times"], dtype=np.float64))
+    if len(lines) < 2:
+        return None
+    bar = float(np.median(np.diff(lines)))
+    while lines[0] > 0:
+        lines.insert(0, lines[0] - bar)
+    while lines[-1] < window_seconds:
+        lines.append(lines[-1] + bar)
+    return np.asarray(lines)
+
+
+def song_groove_scores(rows: Dataset, usable: list[int], window_seconds: float) -> list:
+    """Per usable window whose song has another window: drum-hit scores of the song's groove (the bar most of the
+    song's *other* windows play, on a 16th grid) looped on the window's bars, against its real hits."""
+    columns = rows.select_columns(["song_id", "beat_times", "downbeat_times", "hit_times", "hit_classes",
+                                   "hit_velocities"])
+    windows = {}
+    for index in usable:
+        row = columns[int(index)]
+        lines = window_bar_lines(row, window_seconds)
+        if lines is not None:
+            beats = np.asarray(row["beat_times"], dtype=np.float64)
+            beats_per_bar = int(np.median([np.sum((beats >= start - 1e-6) & (beats < end - 1e-6))
+                                           for start, end in zip(lines[:-1], lines[1:])]))
+            windows[index] = (str(row["song_id"]), reference_hits(row), lines, 4 * max(beats_per_bar, 1))
+    scores = []
+    for index, (song, reference, lines, cells) in windows.items():
+        others = [(hits, other_lines) for other, (other_song, hits, other_lines, _) in windows.items()
+                  if other_song == song and other != index]
+        if others:
+            groove = majority_bar(others, lines, cells_per_bar=cells).window(0.0, window_seconds)
+            scores.append(drum_hit_scores(reference, groove))
+    return scores
+
+
 @torch.no_grad()
 def hit_f1(model: DrumAccompanimentModel, rows: Dataset, batch_size: int = 16,
            sampling: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -158,8 +199,16 @@ def hit_f1(model: DrumAccompanimentModel, rows: Dataset, batch_size: int = 16,
     model_total, rock_total = combine_scores(model_scores), combine_scores(rock_scores)
     print("model (generate from the backing alone):\n" + format_scores(model_total))
     print("rock-pattern baseline:\n" + format_scores(rock_total))
+    groove_scores = song_groove_scores(rows, usable, window_seconds)
+    groove_total = combine_scores(groove_scores) if groove_scores else None
+    if groove_total is not None:
+        print(f"the song's groove from its other windows (calibration, knows the song's drums; {len(groove_scores)} "
+              "windows):\n" + format_scores(groove_total))
     return {"model": model_total.to_dict(), "rock_baseline": rock_total.to_dict(),
+            "song_groove_calibration": groove_total.to_dict() if groove_total is not None else None,
             "model_micro_f1": model_total.micro_f1, "rock_baseline_micro_f1": rock_total.micro_f1,
+            "song_groove_calibration_micro_f1": groove_total.micro_f1 if groove_total is not None else None,
+            "song_groove_calibration_windows": len(groove_scores),
             "windows": len(usable), "windows_without_beats": len(rows) - len(usable),
             "generation_ms_per_code": round(1000 * seconds / max(num_codes, 1), 3)}
 

@@ -2,8 +2,10 @@
 
     python scripts/evaluate_groove.py --model checkpoints/groove --split validation [--output_json FILE]
 
-What is measured and how: ``drum_accomp.evaluation.groove_eval`` (continuations greedy / sampled against the real
-next bars and the replay-the-last-2-bars baseline, copy share, genre accuracy of style-only generations).
+What is measured and how: ``drum_accomp.evaluation.groove_eval`` (continuations greedy / sampled / consensus, with
+the model's prompt adaptation unless ``--adaptation_steps`` says otherwise, against the real next bars, next to the
+replay-the-last-2-bars and prompt-bar-majority baselines and the best-prompt-bar ceiling; copy share; genre accuracy
+of style-only generations).
 Prints a table and writes everything as JSON (``--output_json``, default ``<model>/evaluation_<split>.json``).
 ``scripts/evaluate.py`` runs the same evaluation inside the full report.
 """

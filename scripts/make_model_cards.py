@@ -118,6 +118,9 @@ def accompaniment_card(args: CardArguments) -> ModelCard:
             f"{gap.get('gap_nats_per_step_token', 2 * gap['gap_nats_per_code']):.3f} | |\n"
             f"| drum-hit F1, `generate()` from the backing alone | **{f1['model_micro_f1']:.3f}** | rock pattern on "
             f"the true beats: {f1['rock_baseline_micro_f1']:.3f} |\n"
+            + (f"| *calibration:* the song's own most common bar, from its other windows | | "
+               f"{f1['song_groove_calibration_micro_f1']:.3f} |\n"
+               if f1.get("song_groove_calibration_micro_f1") is not None else "") +
             f"| decoding cost (ms per code, batch {evaluation['settings']['batch_size']}) | "
             f"{f1['generation_ms_per_code']:.2f} | |\n\n"
             f"{gap['windows']} windows for the gap, {f1['windows']} for F1 "
@@ -212,7 +215,8 @@ def groove_card(args: CardArguments) -> ModelCard:
         rows = "\n".join(
             f"| {name} | {continuation[name]['f1']:.3f} | {continuation[name]['precision']:.3f} | "
             f"{continuation[name]['recall']:.3f} |"
-            for name in ("greedy", "sampled", "consensus", "replay_last_2_bars", "real") if name in continuation)
+            for name in ("greedy", "sampled", "consensus", "replay_last_2_bars", "prompt_bar_majority",
+                         "best_prompt_bars", "real") if name in continuation)
         table = ("| 2 bars after a 4-bar prompt | hit F1 (9 classes, 50 ms) | precision | recall |\n"
                  f"|---|---:|---:|---:|\n{rows}\n\n"
                  f"{continuation['num_examples']} prompts from GMD {split} files. "
@@ -241,6 +245,9 @@ instrument, velocity; one embedding per field summed, one head per field, sample
   {config.get('consensus_samples')} sampled takes at temperature {config.get('consensus_temperature')}, and the
   hits at least {config.get('consensus_min_share')} of them play on the same 16th-note line, at their median timing
   and velocity.
+- Prompt adaptation (`adaptation_steps`, dynamic evaluation): before continuing a prompt, a copy of the model
+  takes {config.get('adaptation_steps', 0)} Adam steps (learning rate {config.get('adaptation_learning_rate', 1e-4):g})
+  on the prompt's own next-word loss, so it plays this drummer's groove; the model itself is not changed (0 = off).
 - Classifier-free guidance on the style (`guidance_scale`): a new groove from a style alone defaults to guidance
   {config.get('style_guidance_scale', 1.0)} at temperature {config.get('style_temperature', 1.0)}; a continuation to
   none (its prompt carries the style, and guidance pulls it away from the prompt).

@@ -71,3 +71,50 @@ def test_replay_needs_enough_prompt_bars():
     empty = DrumHits(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
     with pytest.raises(ValueError, match="bar lines"):
         replay_last_bars(empty, np.array([0.0, 2.0]), last_bars=2, num_bars=1)
+
+
+def _hits(*triples):
+    from drum_accomp.midi import DrumHits
+
+    array = np.asarray(triples, dtype=np.float64).reshape(-1, 3)
+    return DrumHits(array[:, 0], array[:, 1].astype(np.int64), array[:, 2].astype(np.int64))
+
+
+def test_prompt_bar_majority_keeps_what_most_bars_play_at_the_median_microtiming():
+    from drum_accomp.evaluation.baselines import prompt_bar_majority
+
+    lines = np.arange(5) * 2.0  # four 2 s bars: a 16th is 0.125 s
+    prompt = _hits((0.01, KICK, 100), (2.0, KICK, 90), (4.03, KICK, 110), (6.0, KICK, 80),  # kick on 1: 4 bars
+                   (1.0, SNARE, 100), (3.02, SNARE, 100), (5.5, SNARE, 100),  # snare on 3: 2 bars; on 4: 1
+                   (1.99, HAT, 70), (3.99, HAT, 70))  # just before the downbeats of bars 2 and 3: cell 0
+    continuation = prompt_bar_majority(prompt, lines, np.array([8.0, 10.0, 12.0]), cells_per_bar=16)
+    assert continuation.times.min() >= 8.0 and continuation.times.max() < 12.0
+    for bar_start in (8.0, 10.0):
+        bar = continuation.window(bar_start, bar_start + 2.0)
+        assert sorted(zip(bar.classes.tolist(), np.round(bar.times, 3).tolist())) == [
+            (KICK, 0.005), (SNARE, 1.01), (HAT, 1.99)]  # the late hats stay at the end of the bar
+        assert bar.velocities[bar.classes == KICK].tolist() == [95]
+    assert len(prompt_bar_majority(prompt, lines, np.array([8.0, 10.0]), min_share=1.0)) == 1  # only the kick
+
+
+def test_best_prompt_bars_picks_the_prompt_bar_closest_to_each_real_bar():
+    from drum_accomp.evaluation.baselines import best_prompt_bars
+
+    lines = np.array([0.0, 2.0, 4.0])
+    prompt = _hits((0.0, KICK, 100), (2.0, SNARE, 100), (3.0, SNARE, 100))
+    reference = _hits((4.0, SNARE, 90), (5.0, SNARE, 90), (6.0, KICK, 90))
+    ceiling = best_prompt_bars(prompt, lines, np.array([4.0, 6.0, 8.0]), reference)
+    assert drum_hit_scores(reference, ceiling).micro_f1 == 1.0
+    assert ceiling.classes.tolist() == [SNARE, SNARE, KICK]
+
+
+def test_the_prompt_baselines_reject_bad_bar_lines():
+    from drum_accomp.evaluation.baselines import best_prompt_bars, prompt_bar_majority
+
+    prompt = _hits((0.0, KICK, 100))
+    with pytest.raises(ValueError, match="target_downbeats must hold"):
+        prompt_bar_majority(prompt, np.array([0.0, 2.0]), np.array([2.0]))
+    with pytest.raises(ValueError, match="downbeats must hold"):
+        best_prompt_bars(prompt, np.array([2.0, 0.0]), np.array([2.0, 4.0]), prompt)
+    with pytest.raises(ValueError, match="min_share"):
+        prompt_bar_majority(prompt, np.array([0.0, 2.0]), np.array([2.0, 4.0]), min_share=0.0)

@@ -170,6 +170,26 @@ def test_evaluation_reports_the_conditioning_gap_and_hit_f1(tmp_path, codes_dir)
     f1 = results["drum_hit_f1"]
     assert 0.0 <= f1["model_micro_f1"] <= 1.0 and f1["rock_baseline_micro_f1"] > 0.0
     assert json.loads((tmp_path / "eval.json").read_text())["drum_hit_f1"]["windows"] == 4
+    assert 0 <= f1["song_groove_calibration_windows"] <= 4
+
+
+def test_the_song_groove_calibration_plays_the_bar_the_songs_other_windows_play():
+    from datasets import Dataset
+
+    evaluate = load_script("evaluate_accompaniment")
+    bar = [0.0, 0.5, 1.0, 1.5]  # kick, snare, kick, snare in a 2 s bar of 4 beats
+
+    def window(song, shift=0.0):
+        times = [start + offset + shift for start in (0.0, 2.0, 4.0) for offset in bar]
+        return {"song_id": song, "beat_times": np.arange(12) * 0.5, "downbeat_times": [0.0, 2.0, 4.0],
+                "hit_times": times, "hit_classes": [0, 1, 0, 1] * 3, "hit_velocities": [100] * 12}
+
+    rows = Dataset.from_list([window("a"), window("a", shift=0.02), window("b")]).with_format("numpy")
+    scores = evaluate.song_groove_scores(rows, [0, 1, 2], window_seconds=6.0)
+    assert len(scores) == 2  # song b has no other window
+    assert all(score.micro_f1 == 1.0 for score in scores)  # 20 ms of microtiming is inside the 50 ms window
+    assert evaluate.window_bar_lines({"downbeat_times": [0.5, 2.5]}, 6.0).tolist() == [-1.5, 0.5, 2.5, 4.5, 6.5]
+    assert evaluate.window_bar_lines({"downbeat_times": [0.5]}, 6.0) is None
 
 
 def test_evaluation_can_take_every_nth_window(tmp_path, codes_dir):

@@ -113,4 +113,115 @@ def replay_last_bars(
     return DrumHits(all_times[order], all_classes[order], all_velocities[order])
 
 
-__all__ = ["replay_last_bars", "rock_pattern"]
+def _check_bar_lines(downbeats, target_downbeats) -> tuple[np.ndarray, np.ndarray]:
+    downbeats = np.asarray(downbeats, dtype=np.float64).reshape(-1)
+    target_downbeats = np.asarray(target_downbeats, dtype=np.float64).reshape(-1)
+    for name, lines in (("downbeats", downbeats), ("target_downbeats", target_downbeats)):
+        if len(lines) < 2 or np.any(np.diff(lines) <= 0):
+            raise ValueError(f"{name} must hold at least 2 increasing bar lines (the closing one included), got "
+                             f"{lines[:8].tolist()}")
+    return downbeats, target_downbeats
+
+
+def _bar_phases(prompt: DrumHits, downbeats: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per prompt bar: ``(phase in [0, 1), classes, velocities)`` of its hits."""
+    bars = []
+    for start, end in zip(downbeats[:-1], downbeats[1:]):
+        members = (prompt.times >= start) & (prompt.times < end)
+        bars.append(((prompt.times[members] - start) / (end - start), prompt.classes[members],
+                     prompt.velocities[members]))
+    return bars
+
+
+def _placed(bars: list[tuple[np.ndarray, np.ndarray, np.ndarray]], target_downbeats: np.ndarray) -> DrumHits:
+    """Bar ``i`` of ``bars`` (phases) played in target bar ``i``, sorted by time then class."""
+    times = [start + phases * (end - start)
+             for (phases, _, _), start, end in zip(bars, target_downbeats[:-1], target_downbeats[1:])]
+    return _hits(times, [classes for _, classes, _ in bars], [velocities for _, _, velocities in bars])
+
+
+def prompt_bar_majority(
+    prompt: DrumHits, downbeats: np.ndarray, target_downbeats: np.ndarray, cells_per_bar: int = 16,
+    min_share: float = 0.5,
+) -> DrumHits:
+    """Continue a prompt with the hits most of its bars play: a stronger baseline than replaying its last bars
+    (:func:`majority_bar` of the prompt's bars, played in every continuation bar).
+
+    Args:
+        prompt: the prompt's hits (s).
+        downbeats: the prompt's bar lines (s), the closing one included.
+        target_downbeats: bar lines of the continuation (s), the closing one included.
+        cells_per_bar, min_share: as in :func:`majority_bar`.
+    """
+    return majority_bar([(prompt, downbeats)], target_downbeats, cells_per_bar, min_share)
+
+
+def majority_bar(
+    sources: list[tuple[DrumHits, np.ndarray]], target_downbeats: np.ndarray, cells_per_bar: int = 16,
+    min_share: float = 0.5,
+) -> DrumHits:
+    """The hits most bars of ``sources`` play, looped on ``target_downbeats``.
+
+    Every hit goes to the nearest of ``cells_per_bar`` equal cells of its bar (16 = 16th notes in 4/4); per
+    ``(cell, class)`` the bars that play it are counted, and those played in at least ``min_share`` of all the bars
+    are kept at the median offset from the cell and the median velocity of their hits. Every target bar plays that
+    one bar.
+
+    Args:
+        sources: ``(hits (s), their bar lines (s), the closing one included)`` pairs, e.g. one prompt, or the other
+            windows of a song.
+        target_downbeats: bar lines to play on (s), the closing one included.
+        cells_per_bar: the grid on which bars are compared (4 x beats per bar for 16th notes).
+        min_share: share of the bars that must play a hit for it to be kept.
+    """
+    if cells_per_bar < 1 or not 0 < min_share <= 1:
+        raise ValueError(f"need cells_per_bar >= 1 and min_share in (0, 1], got {cells_per_bar} and {min_share}")
+    bars = []
+    for hits, downbeats in sources:
+        downbeats, target_downbeats = _check_bar_lines(downbeats, target_downbeats)
+        bars += _bar_phases(hits, downbeats)
+    if not bars:
+        raise ValueError("majority_bar needs at least one source of hits and bar lines")
+    played: dict[tuple[int, int], list[tuple[int, float, int]]] = {}
+    for bar, (phases, classes, velocities) in enumerate(bars):
+        nearest = np.rint(phases * cells_per_bar)
+        offsets = phases * cells_per_bar - nearest  # in cells, in [-0.5, 0.5]: the drummer's microtiming
+        cells = nearest.astype(np.int64) % cells_per_bar  # a hit just before the next downbeat counts on cell 0
+        for cell, class_index, offset, velocity in zip(cells.tolist(), classes.tolist(), offsets.tolist(),
+                                                       velocities.tolist()):
+            played.setdefault((cell, class_index), []).append((bar, offset, velocity))
+    kept = [((cell, class_index), hits) for (cell, class_index), hits in played.items()
+            if len({bar for bar, _, _ in hits}) >= min_share * len(bars)]
+    phases = np.array([(cell + np.median([offset for _, offset, _ in hits])) / cells_per_bar % 1.0
+                       for (cell, _), hits in kept], dtype=np.float64)
+    classes = np.array([class_index for (_, class_index), _ in kept], dtype=np.int64)
+    velocities = np.array([int(np.median([velocity for _, _, velocity in hits])) for _, hits in kept],
+                          dtype=np.int64)
+    return _placed([(phases, classes, velocities)] * (len(target_downbeats) - 1), target_downbeats)
+
+
+def best_prompt_bars(prompt: DrumHits, downbeats: np.ndarray, target_downbeats: np.ndarray, reference: DrumHits,
+                     tolerance: float = 0.05) -> DrumHits:
+    """A ceiling for any continuation that copies bars: each continuation bar plays the prompt bar whose hits score
+    best (drum-hit F1) against the real bar, chosen *knowing* the real bar. Not a baseline a model can run.
+
+    Args:
+        prompt, downbeats, target_downbeats: as in :func:`prompt_bar_majority`.
+        reference: the real continuation (s, on the time axis of ``target_downbeats``).
+        tolerance: hit-matching window (s) of the F1 that picks the bar.
+    """
+    from .metrics import drum_hit_scores
+
+    downbeats, target_downbeats = _check_bar_lines(downbeats, target_downbeats)
+    bars = _bar_phases(prompt, downbeats)
+    chosen = []
+    for start, end in zip(target_downbeats[:-1], target_downbeats[1:]):
+        real = reference.window(start, end)
+        real = DrumHits(real.times + start, real.classes, real.velocities)
+        scores = [drum_hit_scores(real, _placed([bar], np.array([start, end])), tolerance=tolerance).micro_f1
+                  for bar in bars]
+        chosen.append(bars[int(np.argmax(scores))])
+    return _placed(chosen, target_downbeats)
+
+
+__all__ = ["best_prompt_bars", "majority_bar", "prompt_bar_majority", "replay_last_bars", "rock_pattern"]

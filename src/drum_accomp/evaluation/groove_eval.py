@@ -2,9 +2,12 @@
 
 1. Continuation: prompts of ``prompt_bars`` (4) bars cut on bar lines from each file (up to ``prompts_per_file``
    non-overlapping prompt + continuation spans per file); the model continues ``continuation_bars`` (2) bars,
-   greedy and sampled. Drum-hit F1 (``evaluation.metrics``, ±50 ms, pooled over examples) against the real next
-   bars, next to the "replay the last 2 prompt bars" baseline (``evaluation.baselines.replay_last_bars``), with the
-   groove distance of each (timing / velocity of matched hits, W1 per 16th position on the file's beat grid).
+   greedy, sampled and consensus (with the model's prompt adaptation unless told otherwise). Drum-hit F1
+   (``evaluation.metrics``, ±50 ms, pooled over examples) against the real next bars, next to two baselines,
+   "replay the last 2 prompt bars" (``baselines.replay_last_bars``, the one the issue names) and "the hits most
+   prompt bars play" (``baselines.prompt_bar_majority``, a stronger one), and a ceiling for copying: the prompt bar
+   closest to each real bar, chosen knowing it (``baselines.best_prompt_bars``); with the groove distance of each
+   (timing / velocity of matched hits, W1 per 16th position on the file's beat grid).
    Copy share: generated bars identical to one of the prompt's bars (tick, class and velocity bin; and the onsets
    + classes rounded to 16th notes, velocity ignored), with the same figure for the real continuation as a
    reference (its F1 row is the real next bars through the tokenizer and this decoding: ~1, a check of the time
@@ -32,13 +35,19 @@ from ..data.windows import midi_downbeats
 from ..genres import group_genre, top_level_style
 from ..midi import DrumHits, drum_hits, load_midi
 from ..tokenization_drum import DrumTokenizer
-from .baselines import replay_last_bars
+from .baselines import best_prompt_bars, prompt_bar_majority, replay_last_bars
 from .genre import GenreEvaluation
 from .metrics import (DrumHitScores, GrooveDistance, combine_scores, drum_hit_scores, groove_distance,
                       pool_groove_distances, sixteenth_positions)
 
 DECODINGS: tuple[str, ...] = ("greedy", "sampled", "consensus")
 REPLAY = "replay_last_2_bars"
+MAJORITY = "prompt_bar_majority"
+"""Baseline: the hits at least half of the prompt's bars play, on a 16th grid (``baselines.prompt_bar_majority``)."""
+CEILING = "best_prompt_bars"
+"""Not a baseline: each bar the prompt bar closest to the real one, chosen knowing it (``baselines.best_prompt_bars``):
+how far copying bars can go."""
+BASELINES: tuple[str, ...] = (REPLAY, MAJORITY, CEILING)
 REAL = "real"
 EMPTY_PREDICTION = "(empty)"
 """The genre tag of a style-only generation without a bar of drums (counted as wrong)."""
@@ -75,6 +84,11 @@ class GrooveEvaluationConfig:
     greedy_grid_ticks: int = field(default=-1, metadata={"help": "greedy decoding: dt argmax on this grid in ticks "
                                                                  "(48 = 16ths; 0 = plain argmax; -1 = the model's "
                                                                  "config)"})
+    adaptation_steps: int = field(default=-1, metadata={"help": "prompt adaptation: Adam steps on each prompt "
+                                                                "before continuing it (0 = off; -1 = the model's "
+                                                                "config)"})
+    adaptation_learning_rate: float = field(default=0.0, metadata={"help": "prompt adaptation: learning rate (0 = "
+                                                                           "the model's config)"})
 
     def __post_init__(self):
         for name in ("continuation_bars", "prompts_per_file", "genre_bars"):
@@ -92,6 +106,9 @@ class GrooveEvaluationConfig:
                              f"{self.guidance_scale} and {self.genre_temperature}")
         if self.genre_decoding not in ("sampled", "consensus"):
             raise ValueError(f"genre_decoding={self.genre_decoding!r}; give sampled or consensus")
+        if self.adaptation_steps < -1 or self.adaptation_learning_rate < 0:
+            raise ValueError(f"adaptation_steps must be >= 0 (or -1 for the model's) and adaptation_learning_rate >= 0 "
+                             f"(0 for the model's), got {self.adaptation_steps} and {self.adaptation_learning_rate}")
         if self.genre_samples < 0:
             raise ValueError(f"genre_samples must be >= 0 (0 skips the genre accuracy), got {self.genre_samples}")
 
@@ -208,9 +225,9 @@ class ContinuationEvaluation:
     """
 
     scores: dict[str, list[DrumHitScores]] = field(default_factory=lambda: {
-        name: [] for name in (*DECODINGS, REPLAY, REAL)})
+        name: [] for name in (*DECODINGS, *BASELINES, REAL)})
     grooves: dict[str, list[GrooveDistance]] = field(default_factory=lambda: {
-        name: [] for name in (*DECODINGS, REPLAY)})
+        name: [] for name in (*DECODINGS, *BASELINES)})
     copies: dict[str, np.ndarray] = field(default_factory=lambda: {
         name: np.zeros(3, int) for name in (*DECODINGS, REAL)})
     invalid: dict[str, int] = field(default_factory=lambda: {name: 0 for name in DECODINGS})
@@ -259,6 +276,8 @@ def evaluate_continuations(model, tokenizer: DrumTokenizer, examples: list[dict]
     prompt_bars, num_bars = config.prompt_bars, config.continuation_bars
     grid = tokenizer.ticks_per_beat // 4  # 16th notes
     greedy_grid_ticks = None if config.greedy_grid_ticks < 0 else config.greedy_grid_ticks
+    adaptation = dict(adaptation_steps=None if config.adaptation_steps < 0 else config.adaptation_steps,
+                      adaptation_learning_rate=config.adaptation_learning_rate or None)
     evaluation = ContinuationEvaluation()
     for index, example in enumerate(tqdm(examples, desc="groove continuations", unit="prompt")):
         record, midi, lines = example["record"], example["midi"], example["bars"]
@@ -283,7 +302,7 @@ def evaluate_continuations(model, tokenizer: DrumTokenizer, examples: list[dict]
                                                bar_contents(real.ticks, real.hits.classes, real_bins, bar),
                                                continuation_range, grid)
 
-        # 2. The reference and the replay baseline, in seconds from the prompt's start.
+        # 2. The reference and the baselines, in seconds from the prompt's start.
         target = example["hits"].window(prompt_end, end)
         reference = DrumHits(target.times + (prompt_end - start), target.classes, target.velocities)
         evaluation.microtiming_ms["reference"].append(1000 * sixteenth_positions(reference.times, beat_times)[1])
@@ -291,6 +310,11 @@ def evaluate_continuations(model, tokenizer: DrumTokenizer, examples: list[dict]
         replay = replay_last_bars(prompt_hits, lines[prompt_bars - 2:prompt_bars + 1] - start, last_bars=2,
                                   target_downbeats=lines[prompt_bars:] - start)
         _score(evaluation, REPLAY, reference, replay, beat_times)
+        prompt_lines, target_lines = lines[:prompt_bars + 1] - start, lines[prompt_bars:] - start
+        majority = prompt_bar_majority(prompt_hits, prompt_lines, target_lines, cells_per_bar=4 * meter)
+        _score(evaluation, MAJORITY, reference, majority, beat_times)
+        _score(evaluation, CEILING, reference, best_prompt_bars(prompt_hits, prompt_lines, target_lines, reference),
+               beat_times)
         # The real continuation through the tokenizer and this decoding: the upper bound (checks the alignment).
         keep = real.ticks >= prompt_bars * bar
         evaluation.scores[REAL].append(drum_hit_scores(reference, DrumHits(
@@ -301,7 +325,7 @@ def evaluate_continuations(model, tokenizer: DrumTokenizer, examples: list[dict]
             options = dict(bpm=bpm, beats_per_bar=meter, max_bars=num_bars, prompt_ticks=prompt_bars * bar,
                            temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
                            seed=config.seed + index, max_new_words=64 * num_bars * meter,
-                           guidance_scale=config.guidance_scale or None)
+                           guidance_scale=config.guidance_scale or None, **adaptation)
             if mode == "consensus":
                 output = model.generate_consensus(prompt_words, num_samples=config.consensus_samples or None,
                                                   min_share=config.consensus_min_share or None,
@@ -423,6 +447,8 @@ class GrooveEvaluation:
                   "consensus": {"num_samples": self.config.consensus_samples,
                                 "min_share": self.config.consensus_min_share,
                                 "temperature": self.config.consensus_temperature},
+                  "adaptation": {"steps": self.config.adaptation_steps,
+                                 "learning_rate": self.config.adaptation_learning_rate},
                   "guidance_scale": {"continuation": self.config.guidance_scale or 1.0,
                                      "style_only": self.style_guidance_scale},
                   "genre_temperature": self.config.genre_temperature,
@@ -438,11 +464,13 @@ def evaluate_groove(model, tokenizer: DrumTokenizer, records: list[GrooveRecord]
     """Continuations of the records' prompts (the first ``max_examples``, 0 = all) and, with a ``classifier`` and
     ``config.genre_samples > 0``, the style-only genre accuracy."""
     started = time.perf_counter()
-    config = dataclasses.replace(  # the model's consensus settings where the config leaves them to it (0)
+    config = dataclasses.replace(  # the model's settings where the config leaves them to it (0, or -1)
         config, consensus_samples=config.consensus_samples or model.config.consensus_samples,
         consensus_min_share=config.consensus_min_share or model.config.consensus_min_share,
         consensus_temperature=config.consensus_temperature or model.config.consensus_temperature,
-        genre_temperature=config.genre_temperature or model.config.style_temperature)
+        genre_temperature=config.genre_temperature or model.config.style_temperature,
+        adaptation_steps=config.adaptation_steps if config.adaptation_steps >= 0 else model.config.adaptation_steps,
+        adaptation_learning_rate=config.adaptation_learning_rate or model.config.adaptation_learning_rate)
     examples = continuation_examples(records, config, max_examples)
     continuation = evaluate_continuations(model, tokenizer, examples, config)
     evaluation = GrooveEvaluation(config, continuation, None, len(records), time.perf_counter() - started,
@@ -460,7 +488,7 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [f"groove continuation: {continuation['num_examples']} examples, {result['prompt_bars']}-bar prompts, "
              f"{result['continuation_bars']} bars scored (drum-hit F1, ±50 ms, pooled)",
              f"{'decoding':<22}{'F1':>8}{'P':>8}{'R':>8}{'copy exact':>12}{'copy onsets':>13}"]
-    for name in (*DECODINGS, REPLAY, REAL):
+    for name in (*DECODINGS, *BASELINES, REAL):
         row = continuation.get(name, {})
         numbers = [row.get(key) for key in ("f1", "precision", "recall", "copy_share_exact", "copy_share_onsets")]
         lines.append(f"{name:<22}" + "".join(f"{value:>{width}.3f}" if value is not None else f"{'-':>{width}}"

@@ -15,6 +15,8 @@ DRUM_AUDIO_NAMES = {"midi": "generated, `midi` (the default: its MIDI through Fl
 CONTINUATION_NAMES = {"greedy": "model, greedy", "sampled": "model, sampled",
                       "consensus": "model, consensus of sampled takes",
                       "replay_last_2_bars": "replay the last 2 prompt bars (baseline)",
+                      "prompt_bar_majority": "the hits most prompt bars play (baseline)",
+                      "best_prompt_bars": "the best prompt bar for each bar, chosen knowing the answer (copy ceiling)",
                       "real": "the real next bars through the tokenizer (alignment check)"}
 
 
@@ -163,9 +165,9 @@ def _groove_section(groove: dict[str, Any], plots: list[str]) -> list[str]:
              "bars, scored against the real ones (drum-hit F1, ±50 ms, pooled).", ""]
     rows = []
     for name, label in CONTINUATION_NAMES.items():
-        values, distance = continuation[name], groove["groove_distance"].get(name, {})
-        if name not in continuation:  # a report made before consensus decoding existed
+        if name not in continuation:  # a report made before consensus decoding or these baselines existed
             continue
+        values, distance = continuation[name], groove["groove_distance"].get(name, {})
         if name == "sampled":
             label += f" (top-p {groove['sampling']['top_p']:g})"
         rows.append([label, f"**{_number(values['f1'])}**" if name == "greedy" else _number(values["f1"]),
