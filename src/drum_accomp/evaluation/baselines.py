@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..midi import DRUM_CLASSES, DrumHits
+from .metrics import drum_hit_scores
 
 KICK, SNARE, CLOSED_HIHAT = (DRUM_CLASSES.index(name) for name in ("kick", "snare", "closed_hihat"))
 
@@ -55,13 +56,41 @@ def rock_pattern(
     return _hits(times, classes, velocities)
 
 
-def _hits(times: list[np.ndarray], classes: list[int], velocities: list) -> DrumHits:
+def _hits(times: list[np.ndarray], classes: list, velocities: list) -> DrumHits:
+    """Hits from per-part times, classes and velocities (each a scalar or one per time), sorted by time then
+    class."""
     all_times = np.concatenate(times)
     all_classes = np.concatenate([np.full(len(t), c, dtype=np.int64) for t, c in zip(times, classes)])
     all_velocities = np.concatenate([np.broadcast_to(np.asarray(v, dtype=np.int64), (len(t),))
                                      for t, v in zip(times, velocities)])
     order = np.lexsort((all_classes, all_times))
     return DrumHits(all_times[order], all_classes[order], all_velocities[order])
+
+
+def _checked_bar_lines(name: str, lines) -> np.ndarray:
+    """``lines`` as float64 bar lines (s); raises unless there are at least 2, strictly increasing."""
+    lines = np.asarray(lines, dtype=np.float64).reshape(-1)
+    if len(lines) < 2 or np.any(np.diff(lines) <= 0):
+        raise ValueError(f"{name} must hold at least 2 increasing bar lines (the closing one included), got "
+                         f"{lines[:8].tolist()}")
+    return lines
+
+
+def _bar_phases(prompt: DrumHits, downbeats: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per prompt bar: ``(phase in [0, 1), classes, velocities)`` of its hits."""
+    bars = []
+    for start, end in zip(downbeats[:-1], downbeats[1:]):
+        members = (prompt.times >= start) & (prompt.times < end)
+        bars.append(((prompt.times[members] - start) / (end - start), prompt.classes[members],
+                     prompt.velocities[members]))
+    return bars
+
+
+def _placed(bars: list[tuple[np.ndarray, np.ndarray, np.ndarray]], target_downbeats: np.ndarray) -> DrumHits:
+    """Bar ``i`` of ``bars`` (phases) played in target bar ``i``, sorted by time then class."""
+    times = [start + phases * (end - start)
+             for (phases, _, _), start, end in zip(bars, target_downbeats[:-1], target_downbeats[1:])]
+    return _hits(times, [classes for _, classes, _ in bars], [velocities for _, _, velocities in bars])
 
 
 def replay_last_bars(
@@ -92,52 +121,9 @@ def replay_last_bars(
         if num_bars is None or num_bars < 1:
             raise ValueError(f"pass num_bars >= 1 or target_downbeats to say how long to continue, got {num_bars}")
         target_downbeats = downbeats[-1] + (downbeats[-1] - downbeats[-2]) * np.arange(num_bars + 1)
-    target_downbeats = np.asarray(target_downbeats, dtype=np.float64).reshape(-1)
-    if len(target_downbeats) < 2 or np.any(np.diff(target_downbeats) <= 0):
-        raise ValueError(f"target_downbeats must hold at least 2 increasing bar lines, got "
-                         f"{target_downbeats[:8].tolist()}")
-    loop_lines = downbeats[-(last_bars + 1):]
-    times, classes, velocities = [], [], []
-    for target_bar in range(len(target_downbeats) - 1):
-        source_start, source_end = loop_lines[target_bar % last_bars], loop_lines[target_bar % last_bars + 1]
-        members = (prompt.times >= source_start) & (prompt.times < source_end)
-        phase = (prompt.times[members] - source_start) / (source_end - source_start)
-        bar_start, bar_end = target_downbeats[target_bar], target_downbeats[target_bar + 1]
-        times.append(bar_start + phase * (bar_end - bar_start))
-        classes.append(prompt.classes[members])
-        velocities.append(prompt.velocities[members])
-    all_times = np.concatenate(times)
-    all_classes = np.concatenate(classes).astype(np.int64)
-    all_velocities = np.concatenate(velocities).astype(np.int64)
-    order = np.lexsort((all_classes, all_times))
-    return DrumHits(all_times[order], all_classes[order], all_velocities[order])
-
-
-def _check_bar_lines(downbeats, target_downbeats) -> tuple[np.ndarray, np.ndarray]:
-    downbeats = np.asarray(downbeats, dtype=np.float64).reshape(-1)
-    target_downbeats = np.asarray(target_downbeats, dtype=np.float64).reshape(-1)
-    for name, lines in (("downbeats", downbeats), ("target_downbeats", target_downbeats)):
-        if len(lines) < 2 or np.any(np.diff(lines) <= 0):
-            raise ValueError(f"{name} must hold at least 2 increasing bar lines (the closing one included), got "
-                             f"{lines[:8].tolist()}")
-    return downbeats, target_downbeats
-
-
-def _bar_phases(prompt: DrumHits, downbeats: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per prompt bar: ``(phase in [0, 1), classes, velocities)`` of its hits."""
-    bars = []
-    for start, end in zip(downbeats[:-1], downbeats[1:]):
-        members = (prompt.times >= start) & (prompt.times < end)
-        bars.append(((prompt.times[members] - start) / (end - start), prompt.classes[members],
-                     prompt.velocities[members]))
-    return bars
-
-
-def _placed(bars: list[tuple[np.ndarray, np.ndarray, np.ndarray]], target_downbeats: np.ndarray) -> DrumHits:
-    """Bar ``i`` of ``bars`` (phases) played in target bar ``i``, sorted by time then class."""
-    times = [start + phases * (end - start)
-             for (phases, _, _), start, end in zip(bars, target_downbeats[:-1], target_downbeats[1:])]
-    return _hits(times, [classes for _, classes, _ in bars], [velocities for _, _, velocities in bars])
+    target_downbeats = _checked_bar_lines("target_downbeats", target_downbeats)
+    loop = _bar_phases(prompt, downbeats[-(last_bars + 1):])
+    return _placed([loop[bar % last_bars] for bar in range(len(target_downbeats) - 1)], target_downbeats)
 
 
 def prompt_bar_majority(
@@ -176,10 +162,9 @@ def majority_bar(
     """
     if cells_per_bar < 1 or not 0 < min_share <= 1:
         raise ValueError(f"need cells_per_bar >= 1 and min_share in (0, 1], got {cells_per_bar} and {min_share}")
-    bars = []
-    for hits, downbeats in sources:
-        downbeats, target_downbeats = _check_bar_lines(downbeats, target_downbeats)
-        bars += _bar_phases(hits, downbeats)
+    target_downbeats = _checked_bar_lines("target_downbeats", target_downbeats)
+    bars = [bar for hits, downbeats in sources
+            for bar in _bar_phases(hits, _checked_bar_lines("downbeats", downbeats))]
     if not bars:
         raise ValueError("majority_bar needs at least one source of hits and bar lines")
     played: dict[tuple[int, int], list[tuple[int, float, int]]] = {}
@@ -210,10 +195,8 @@ def best_prompt_bars(prompt: DrumHits, downbeats: np.ndarray, target_downbeats: 
         reference: the real continuation (s, on the time axis of ``target_downbeats``).
         tolerance: hit-matching window (s) of the F1 that picks the bar.
     """
-    from .metrics import drum_hit_scores
-
-    downbeats, target_downbeats = _check_bar_lines(downbeats, target_downbeats)
-    bars = _bar_phases(prompt, downbeats)
+    target_downbeats = _checked_bar_lines("target_downbeats", target_downbeats)
+    bars = _bar_phases(prompt, _checked_bar_lines("downbeats", downbeats))
     chosen = []
     for start, end in zip(target_downbeats[:-1], target_downbeats[1:]):
         real = reference.window(start, end)
