@@ -23,6 +23,7 @@ Two numbers:
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,7 @@ def song_groove_scores(rows: Dataset, usable: list[int], window_seconds: float) 
     song's *other* windows play, on a 16th grid) looped on the window's bars, against its real hits."""
     columns = rows.select_columns(["song_id", "beat_times", "downbeat_times", "hit_times", "hit_classes",
                                    "hit_velocities"])
-    windows = {}
+    songs = defaultdict(list)  # song id -> (real hits, bar lines, 16th cells per bar) of its windows
     for index in usable:
         row = columns[int(index)]
         lines = window_bar_lines(row, window_seconds)
@@ -160,14 +161,14 @@ def song_groove_scores(rows: Dataset, usable: list[int], window_seconds: float) 
             beats = np.asarray(row["beat_times"], dtype=np.float64)
             beats_per_bar = int(np.median([np.sum((beats >= start - 1e-6) & (beats < end - 1e-6))
                                            for start, end in zip(lines[:-1], lines[1:])]))
-            windows[index] = (str(row["song_id"]), reference_hits(row), lines, 4 * max(beats_per_bar, 1))
+            songs[str(row["song_id"])].append((reference_hits(row), lines, 4 * max(beats_per_bar, 1)))
     scores = []
-    for index, (song, reference, lines, cells) in windows.items():
-        others = [(hits, other_lines) for other, (other_song, hits, other_lines, _) in windows.items()
-                  if other_song == song and other != index]
-        if others:
-            groove = majority_bar(others, lines, cells_per_bar=cells).window(0.0, window_seconds)
-            scores.append(drum_hit_scores(reference, groove))
+    for windows in songs.values():
+        for index, (reference, lines, cells) in enumerate(windows):
+            others = [(hits, other_lines) for other, (hits, other_lines, _) in enumerate(windows) if other != index]
+            if others:
+                groove = majority_bar(others, lines, cells_per_bar=cells).window(0.0, window_seconds)
+                scores.append(drum_hit_scores(reference, groove))
     return scores
 
 
