@@ -6,8 +6,8 @@ what its next bars are most likely to hold, and a model trained on many drummers
 model to the text it is about to continue; here that text is the prompt:
 
 1. :func:`adapt_to_prompt` copies the model (in float32) and takes ``steps`` Adam steps (``learning_rate``) on the
-   prompt's own next-word loss (the same three field losses as training; the ``<bos> <STYLE>`` words are context, not targets),
-   without dropout;
+   prompt's own next-word loss (the same three field losses as training; the ``<bos> <STYLE>`` words are context,
+   not targets), without dropout;
 2. the copy writes the continuation (greedy, sampled or consensus), and is then dropped: the model itself is never
    changed.
 
@@ -22,6 +22,7 @@ import copy
 
 import torch
 
+from .configuration_groove import check_adaptation_settings
 from .modeling_groove import IGNORE_INDEX
 
 CONTEXT_WORDS = 2
@@ -45,9 +46,7 @@ def adapt_to_prompt(model, input_words: torch.Tensor, steps: int, learning_rate:
     Raises:
         ValueError: negative ``steps``, a learning rate that is not > 0, or more than one prompt.
     """
-    if steps < 0 or not learning_rate > 0:
-        raise ValueError(f"need adaptation steps >= 0 (0 = off) and a learning rate > 0, got {steps} and "
-                         f"{learning_rate}")
+    check_adaptation_settings(steps, learning_rate)
     if input_words.dim() != 3 or input_words.shape[0] != 1:
         raise ValueError(f"adapt_to_prompt fits one prompt, shape (1, num_words, 3), got {tuple(input_words.shape)}; "
                          "adapt each prompt of a batch on its own")

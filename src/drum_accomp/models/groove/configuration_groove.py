@@ -9,6 +9,14 @@ from transformers import PretrainedConfig
 from ...genres import UNKNOWN_GENRE
 
 
+def check_adaptation_settings(steps: int, learning_rate: float) -> None:
+    """Raise unless prompt adaptation's ``steps`` >= 0 (0 = off) and ``learning_rate`` > 0: the one check of the
+    config, ``GrooveModel.generate`` and ``adaptation.adapt_to_prompt``."""
+    if int(steps) < 0 or not learning_rate > 0:
+        raise ValueError(f"need adaptation_steps >= 0 (0 = off) and adaptation_learning_rate > 0, got {steps} and "
+                         f"{learning_rate}")
+
+
 class GrooveConfig(PretrainedConfig):
     """Hyper-parameters of :class:`GrooveModel`.
 
@@ -201,9 +209,7 @@ class GrooveConfig(PretrainedConfig):
         self.consensus_samples = int(consensus_samples)
         self.consensus_min_share = float(consensus_min_share)
         self.consensus_temperature = float(consensus_temperature)
-        if int(adaptation_steps) < 0 or not adaptation_learning_rate > 0:
-            raise ValueError(f"need adaptation_steps >= 0 (0 = off) and adaptation_learning_rate > 0, got "
-                             f"{adaptation_steps} and {adaptation_learning_rate}")
+        check_adaptation_settings(adaptation_steps, adaptation_learning_rate)
         self.adaptation_steps = int(adaptation_steps)
         self.adaptation_learning_rate = float(adaptation_learning_rate)
         if (not style_guidance_scale > 0 or not style_temperature > 0
@@ -243,4 +249,4 @@ class GrooveConfig(PretrainedConfig):
         return int(min(max(index, 0), self.num_tempo_bins - 1))
 
 
-__all__ = ["GrooveConfig"]
+__all__ = ["GrooveConfig", "check_adaptation_settings"]

@@ -30,7 +30,7 @@ from transformers.utils import ModelOutput
 
 from ...tokenization_drum import DT_FIELD, INSTRUMENT_FIELD, VELOCITY_FIELD
 from ..sampling import sample_next_code
-from .configuration_groove import GrooveConfig
+from .configuration_groove import GrooveConfig, check_adaptation_settings
 from .consensus import consensus_hits, hits_to_words, take_hits
 IGNORE_INDEX = -100
 
@@ -177,12 +177,23 @@ def tempo_bins(bpm: torch.Tensor | None, batch_size: int, config: GrooveConfig, 
     return torch.where(known, index, unknown)
 
 
+def _is_per_row(value, batch_size: int) -> bool:
+    """Is ``value`` one value per sequence, a ``(batch_size,)`` tensor (not a scalar or ``None`` shared by all)?"""
+    return torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size
+
+
 def _repeat_rows(value, batch_size: int):
     """A per-sequence ``(batch_size,)`` tensor repeated for the unconditional half of a guided batch; a scalar or
     ``None`` (one value for every sequence) as it is."""
-    if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size > 1:
-        return value.repeat(2)
-    return value
+    return value.repeat(2) if batch_size > 1 and _is_per_row(value, batch_size) else value
+
+
+def _pad_rows(rows: list[torch.Tensor], pad_token_id: int, device) -> torch.Tensor:
+    """Word sequences ``(num_words_i, 3)`` -> ``(len(rows), longest, 3)``, the shorter ones padded with ``<pad>``."""
+    padded = torch.full((len(rows), max(len(row) for row in rows), 3), pad_token_id, dtype=torch.long, device=device)
+    for index, row in enumerate(rows):
+        padded[index, : len(row)] = row
+    return padded
 
 
 def _guide(logits: torch.Tensor, guidance_scale: float) -> torch.Tensor:
@@ -694,8 +705,7 @@ class GrooveModel(GroovePreTrainedModel):
                  seed=seed))
         if adapted is not None:
             return adapted
-        repeated = {key: value.repeat_interleave(num_samples, dim=0)
-                    if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size else value
+        repeated = {key: value.repeat_interleave(num_samples, dim=0) if _is_per_row(value, batch_size) else value
                     for key, value in sampling.items()}
         output = self.generate(words.repeat_interleave(num_samples, dim=0), do_sample=True, temperature=temperature,
                                seed=seed, adaptation_steps=0, **repeated)
@@ -709,12 +719,9 @@ class GrooveModel(GroovePreTrainedModel):
             new_words = torch.as_tensor(hits_to_words(*hits, self.config, start_tick=prompt_end_ticks[row]),
                                         device=self.device)
             rows.append(torch.cat([words[row], new_words]))
-        length = max(len(row) for row in rows)
-        padded = torch.full((batch_size, length, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
-        for index, row in enumerate(rows):
-            padded[index, : len(row)] = row
         num_generated = torch.tensor([len(row) - prompt_length for row in rows], device=self.device)
-        return GrooveGenerateOutput(words=padded, num_generated=num_generated, prompt_length=prompt_length,
+        return GrooveGenerateOutput(words=_pad_rows(rows, self.config.pad_token_id, self.device),
+                                    num_generated=num_generated, prompt_length=prompt_length,
                                     end_ticks=output.end_ticks[::num_samples])
 
     def _adapted_per_prompt(self, method: str, input_words: torch.Tensor | None, steps: int | None,
@@ -726,9 +733,7 @@ class GrooveModel(GroovePreTrainedModel):
 
         steps = self.config.adaptation_steps if steps is None else int(steps)
         learning_rate = self.config.adaptation_learning_rate if learning_rate is None else float(learning_rate)
-        if steps < 0 or not learning_rate > 0:
-            raise ValueError(f"need adaptation_steps >= 0 (0 = off) and adaptation_learning_rate > 0, got {steps} and "
-                             f"{learning_rate}")
+        check_adaptation_settings(steps, learning_rate)
         if steps == 0 or input_words is None:
             return None
         words = self._check_words(input_words, "input_words")
@@ -737,22 +742,16 @@ class GrooveModel(GroovePreTrainedModel):
         self._check_ranges(words, "input_words")
         batch_size = words.shape[0]
 
-        def row_of(value, row: int):
-            if torch.is_tensor(value) and value.dim() > 0 and len(value) == batch_size:
-                return value[row:row + 1]
-            return value
-
         outputs = []
         for row in range(batch_size):
-            row_options = {key: row_of(value, row) for key, value in options.items()}
+            row_options = {key: value[row:row + 1] if _is_per_row(value, batch_size) else value
+                           for key, value in options.items()}
             model = adapt_to_prompt(self, words[row:row + 1], steps, learning_rate, bpm=row_options.get("bpm"),
                                     beats_per_bar=row_options.get("beats_per_bar"))
             outputs.append(getattr(model, method)(words[row:row + 1], adaptation_steps=0, **row_options))
-        length = max(output.words.shape[1] for output in outputs)
-        padded = torch.full((batch_size, length, 3), self.config.pad_token_id, dtype=torch.long, device=self.device)
-        for row, output in enumerate(outputs):
-            padded[row, : output.words.shape[1]] = output.words[0]
-        return GrooveGenerateOutput(words=padded, num_generated=torch.cat([output.num_generated for output in outputs]),
+        return GrooveGenerateOutput(words=_pad_rows([output.words[0] for output in outputs], self.config.pad_token_id,
+                                                    self.device),
+                                    num_generated=torch.cat([output.num_generated for output in outputs]),
                                     prompt_length=outputs[0].prompt_length,
                                     end_ticks=torch.cat([output.end_ticks for output in outputs]))
 
