@@ -68,7 +68,7 @@ def test_prompt_adaptation_runs_inside_the_pipeline_and_can_be_switched_off(groo
     np.testing.assert_array_equal(adapted.times, again.times)
     plain = drum_hits(groove(str(groove_midi_path), adaptation_steps=0, **options)["midi"])
     assert len(adapted) > 0 and len(plain) > 0
-    for bad in (-1, 1.5, True):
+    for bad in (-1, 1.5, True, "many"):
         with pytest.raises(ValueError, match=f"adaptation_steps={bad!r}"):
             groove(str(groove_midi_path), adaptation_steps=bad, **options)
 

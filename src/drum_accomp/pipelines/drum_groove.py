@@ -46,6 +46,11 @@ def parse_time_signature(time_signature: str) -> int:
                      "6/8, 9/8, 12/8 (for 5/8 or 7/8, write 5/4-like bars at double tempo)")
 
 
+def _is_whole_number(value, minimum: int) -> bool:
+    """``value`` is an integer (not a bool) >= ``minimum``."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+
+
 class DrumGroovePipeline(InferenceModePipeline):
     """Grooves from a :class:`GrooveModel` checkpoint and its ``DrumTokenizer``.
 
@@ -89,8 +94,7 @@ class DrumGroovePipeline(InferenceModePipeline):
             raise ValueError(f"bars={bars!r}; give a whole number of bars >= 1")
         if consensus is not None and not isinstance(consensus, (bool, np.bool_)):
             raise ValueError(f"consensus={consensus!r}; give True (the hits most sampled takes play) or False")
-        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral)
-                                        or num_samples < 1):
+        if num_samples is not None and not _is_whole_number(num_samples, minimum=1):
             raise ValueError(f"num_samples={num_samples!r}; give a whole number of takes >= 1 (with consensus=True)")
         if num_samples is not None and not consensus:
             raise ValueError("num_samples is the number of takes of consensus decoding; pass consensus=True with it")
@@ -100,8 +104,7 @@ class DrumGroovePipeline(InferenceModePipeline):
                                            or not isinstance(guidance_scale, numbers.Real) or not guidance_scale > 0):
             raise ValueError(f"guidance_scale={guidance_scale!r}; give a number > 0 (1 = no guidance, 2-3 = a plainer "
                              "style)")
-        if adaptation_steps is not None and (isinstance(adaptation_steps, bool) or adaptation_steps < 0
-                                             or not isinstance(adaptation_steps, numbers.Integral)):
+        if adaptation_steps is not None and not _is_whole_number(adaptation_steps, minimum=0):
             raise ValueError(f"adaptation_steps={adaptation_steps!r}; give a whole number of steps >= 0 (0 = off)")
         if bpm is not None and not 20 <= float(bpm) <= 400:
             raise ValueError(f"bpm={bpm!r} is outside 20..400 beats per minute")
